@@ -1,0 +1,5 @@
+"""The ``mercato`` command line."""
+
+from mercato.cli._app import app, main
+
+__all__ = ["app", "main"]
