@@ -1,5 +1,6 @@
 """The ``mercato`` command line."""
 
+from mercato.cli import _evaluate  # noqa: F401  (registers the evaluation commands)
 from mercato.cli._app import app, main
 
 __all__ = ["app", "main"]

@@ -71,11 +71,16 @@ class CleaningStep:
 
 
 def reject_duplicates(con: duckdb.DuckDBPyConnection, events: StagedTable) -> None:
-    """Raise ``DataError`` naming the first pair of identical events."""
+    """Raise ``DataError`` naming the first pair of identical events.
+
+    Only timestamped events can be duplicates: without a time, two equal rows are two repeats
+    of the same behaviour (a session that views an item twice), not one event written twice.
+    """
     key = ", ".join(EVENT_KEY)
     pair = first_row(
         con,
         f"SELECT min(position), max(position), count(*) FROM {TYPED_EVENTS} "
+        f"WHERE timestamp IS NOT NULL "
         f"GROUP BY {key} HAVING count(*) > 1 ORDER BY min(position) LIMIT 1",
     )
     if pair is None:
@@ -121,8 +126,8 @@ def _dedupe(con: duckdb.DuckDBPyConnection) -> CleaningStep:
     before = _count(con)
     key = ", ".join(EVENT_KEY)
     con.execute(
-        f"DELETE FROM {TYPED_EVENTS} WHERE position NOT IN "
-        f"(SELECT min(position) FROM {TYPED_EVENTS} GROUP BY {key})"
+        f"DELETE FROM {TYPED_EVENTS} WHERE timestamp IS NOT NULL AND position NOT IN "
+        f"(SELECT min(position) FROM {TYPED_EVENTS} WHERE timestamp IS NOT NULL GROUP BY {key})"
     )
     after = _count(con)
     return CleaningStep("dedupe", before, after, f"dropped {before - after} duplicate events")

@@ -22,21 +22,24 @@ canonical column names.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import yaml
 
-from mercato.data._schema import CANONICAL_TABLES
+from mercato.data._schema import CANONICAL_TABLES, EventType
 from mercato.data._sources import ShopSource, TableSource, csv_scan, sql_literal
 from mercato.data._sql import check_timestamp_format
 from mercato.data.adapters._base import register
-from mercato.errors import ConfigError, DataError
+from mercato.data.adapters._columns import attributes, quote
+from mercato.errors import ConfigError, DataError, SchemaError
 
 __all__ = ["GenericAdapter", "TableMapping", "frame_source"]
+
+logger = logging.getLogger(__name__)
 
 CONFIG_NAME = "mercato.yaml"
 FILE_FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet"}
@@ -50,24 +53,28 @@ class TableMapping:
     Attributes:
         path: the file, relative to the config file (unused for DataFrames).
         format: ``csv``, ``parquet`` or ``jsonl``; inferred from the file ending when empty.
-        delimiter: field separator of a CSV file (``\\t`` for tab).
+        delimiter: field separator of a CSV file (``\\t`` or ``tab`` for tab); by default a tab
+            for ``.tsv`` files and a comma otherwise.
         columns: canonical name -> the file's column name.
         constants: canonical name -> a fixed value for every row (e.g. ``event_type: purchase``).
         timestamp_format: how timestamps are written.
         event_types: the file's event names -> canonical event types.
         list_separator: separator inside a text ``clicked_items`` column.
         keep_other_columns: keep unmapped columns as ``attributes`` JSON.
+        allow_duplicates: identical rows are genuine (one row per unit bought, a session that
+            views an item twice without timestamps), so they are neither an error nor deduped.
     """
 
     path: str | None = None
     format: str | None = None
-    delimiter: str = ","
+    delimiter: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
     constants: Mapping[str, str] = field(default_factory=dict)
     timestamp_format: str = "iso"
     event_types: Mapping[str, str] | None = None
     list_separator: str = "|"
     keep_other_columns: bool = True
+    allow_duplicates: bool = False
 
     def __post_init__(self) -> None:
         if self.format is not None and self.format not in ("csv", "parquet", "jsonl"):
@@ -76,6 +83,18 @@ class TableMapping:
             raise ConfigError(
                 f"timestamp_format {self.timestamp_format!r} is not iso, unix_s, unix_ms, date "
                 "or a strptime pattern such as '%Y-%m-%d %H:%M:%S'"
+            )
+        both = sorted(set(self.columns) & set(self.constants))
+        if both:
+            raise ConfigError(
+                f"{', '.join(both)} are given both a column and a constant; keep one of the two"
+            )
+        canonical = [event.value for event in EventType]
+        unknown = sorted(set((self.event_types or {}).values()) - set(canonical))
+        if unknown:
+            raise ConfigError(
+                f"event_types maps to {', '.join(map(repr, unknown))}, which are not event "
+                f"types; map each raw name to one of {', '.join(canonical)}"
             )
 
 
@@ -116,32 +135,32 @@ def frame_source(
         _check_table_name(table)
         mapping = mappings.get(table, TableMapping())
         frame_name = f"mercato_frame_{table}"
-        raw = tuple(str(column) for column in _frame_columns(frame, table))
-        sql = _select(table, frame_name, raw, mapping, origin=f"{table} frame")
+        _check_frame(frame, table)
+        origin = f"the {table} DataFrame"
+        types = _describe(frame_name, {frame_name: frame}, origin=origin)
+        sql = _select(table, frame_name, types, mapping, origin=origin)
         tables.append(
             TableSource(
                 table=table,
-                origin=f"the {table} DataFrame",
+                origin=origin,
                 sql=sql,
                 frames={frame_name: frame},
                 timestamp_format=mapping.timestamp_format,
                 event_types=mapping.event_types,
                 header_lines=0,
+                allow_duplicates=mapping.allow_duplicates,
             )
         )
     return ShopSource(name, tuple(tables))
 
 
-def _frame_columns(frame: object, table: str) -> list[Any]:
-    columns = getattr(frame, "columns", None)
-    if columns is None:
-        columns = getattr(frame, "column_names", None)
-    if columns is None:
+def _check_frame(frame: object, table: str) -> None:
+    """A ``ConfigError`` for an object that is not a pandas / polars DataFrame or Arrow table."""
+    if not (hasattr(frame, "columns") or hasattr(frame, "column_names")):
         raise ConfigError(
             f"the {table} frame is a {type(frame).__name__}; pass a pandas or polars DataFrame "
             "or a pyarrow Table"
         )
-    return list(columns)
 
 
 def _from_config(config_path: Path) -> ShopSource:
@@ -173,6 +192,10 @@ def _mapping_from_yaml(config_path: Path, table: str, settings: object) -> Table
             f"{config_path}: table {table!r} has unknown setting(s) {', '.join(unknown)}; "
             f"valid settings are {', '.join(sorted(known))}"
         )
+    # YAML reads `value: 5` or `1: view` as numbers; every name and value there is text.
+    for name in ("columns", "constants", "event_types"):
+        if isinstance(settings.get(name), dict):
+            settings = {**settings, name: {str(k): str(v) for k, v in settings[name].items()}}
     return TableMapping(**settings)
 
 
@@ -204,60 +227,85 @@ def _file_source(table: str, file: Path, mapping: TableMapping) -> TableSource:
             fix="set 'format:' for this table in mercato.yaml",
         )
 
-    required = tuple(mapping.columns.values())
-    header_lines = 1
     if file_format == "csv":
-        delimiter = "\t" if mapping.delimiter in ("\\t", "tab") else mapping.delimiter
-        scan, raw = csv_scan(file, delimiter=delimiter, required=required)
+        scan, types = _csv_columns(file, mapping)
+        header_lines = 1
     else:
-        scan = (
-            f"read_parquet({sql_literal(file)})"
-            if file_format == "parquet"
-            else f"read_json({sql_literal(file)}, format='newline_delimited')"
-        )
-        raw = _scan_columns(scan, file)
+        scan, types = _typed_file_columns(file, file_format, mapping)
         header_lines = 0
-        missing = [column for column in required if column not in raw]
-        if missing:
-            raise DataError(
-                f"missing column(s) {', '.join(missing)}",
-                file=file,
-                found=list(raw),
-                fix="correct the 'columns:' mapping in mercato.yaml",
-            )
 
     return TableSource(
         table=table,
         origin=str(file),
-        sql=_select(table, scan, raw, mapping, origin=str(file)),
+        sql=_select(table, scan, types, mapping, origin=str(file)),
         timestamp_format=mapping.timestamp_format,
         event_types=mapping.event_types,
         header_lines=header_lines,
         base_dir=file.parent,
+        allow_duplicates=mapping.allow_duplicates,
     )
 
 
-def _scan_columns(scan: str, file: Path) -> tuple[str, ...]:
+def _csv_columns(file: Path, mapping: TableMapping) -> tuple[str, dict[str, str]]:
+    """The scan of a delimited file and its columns, all text."""
+    delimiter = mapping.delimiter
+    if delimiter is None:
+        delimiter = "\t" if file.suffix.lower() == ".tsv" else ","
+    elif delimiter in ("\\t", "tab"):
+        delimiter = "\t"
+    scan, raw = csv_scan(file, delimiter=delimiter, required=tuple(mapping.columns.values()))
+    return scan, dict.fromkeys(raw, "VARCHAR")
+
+
+def _typed_file_columns(
+    file: Path, file_format: str, mapping: TableMapping
+) -> tuple[str, dict[str, str]]:
+    """The scan of a Parquet or JSON file and its columns with their types."""
     if not file.exists() or file.stat().st_size == 0:
         raise DataError("the file is empty or missing", file=file, expected="at least one row")
-    try:
-        return tuple(duckdb.sql(f"SELECT * FROM {scan} LIMIT 0").columns)
-    except duckdb.Error as error:
-        raise DataError(
-            f"the file could not be read ({str(error).splitlines()[0]})",
+    # format='auto' reads JSON lines and a JSON array of records alike.
+    scan = (
+        f"read_parquet({sql_literal(file)})"
+        if file_format == "parquet"
+        else f"read_json({sql_literal(file)}, format='auto')"
+    )
+    types = _describe(scan, {}, origin=str(file))
+    missing = [column for column in mapping.columns.values() if column not in types]
+    if missing:
+        raise SchemaError(
+            f"missing column(s) {', '.join(missing)}",
             file=file,
-            fix="check that the file is complete and of the type its name says",
-        ) from error
+            found=list(types),
+            fix="correct the 'columns:' mapping in mercato.yaml",
+        )
+    return scan, types
+
+
+def _describe(relation: str, frames: Mapping[str, object], *, origin: str) -> dict[str, str]:
+    """Column name -> DuckDB type of a file scan or a frame, read without reading its rows."""
+    with duckdb.connect() as con:
+        for name, frame in frames.items():
+            con.register(name, frame)
+        try:
+            described = con.sql(f"SELECT * FROM {relation} LIMIT 0")
+        except duckdb.Error as error:
+            raise DataError(
+                f"the data could not be read ({str(error).splitlines()[0]})",
+                file=origin,
+                fix="check that the file is complete and of the type its name says",
+            ) from error
+        names, kinds = described.columns, described.types
+        return {str(name): str(kind) for name, kind in zip(names, kinds, strict=True)}
 
 
 def _select(
-    table: str, scan: str, raw: tuple[str, ...], mapping: TableMapping, *, origin: str
+    table: str, scan: str, types: Mapping[str, str], mapping: TableMapping, *, origin: str
 ) -> str:
     """SELECT the canonical columns (renamed, constants filled, the rest as attributes)."""
     spec = CANONICAL_TABLES[table]
     columns = dict(mapping.columns)
     for name in spec.column_names:
-        if name not in columns and name not in mapping.constants and name in raw:
+        if name not in columns and name not in mapping.constants and name in types:
             columns[name] = name
     unknown = sorted((set(columns) | set(mapping.constants)) - set(spec.column_names))
     if unknown:
@@ -266,27 +314,35 @@ def _select(
             f"its columns are {', '.join(spec.column_names)}"
         )
 
-    parts = [f"{_quote(source)} AS {name}" for name, source in columns.items()]
-    if "clicked_items" in columns:
-        separator = sql_literal(mapping.list_separator)
-        parts[list(columns).index("clicked_items")] = (
-            f"string_split(CAST({_quote(columns['clicked_items'])} AS VARCHAR), {separator})"
-            " AS clicked_items"
-        )
+    parts = [
+        f"{_clicked_items(quote(source), types[source], mapping.list_separator)} AS {name}"
+        if name == "clicked_items"
+        else f"{quote(source)} AS {name}"
+        for name, source in columns.items()
+    ]
     parts += [f"{sql_literal(value)} AS {name}" for name, value in mapping.constants.items()]
-    others = [column for column in raw if column not in columns.values()]
-    if (
-        mapping.keep_other_columns
-        and "attributes" in spec.column_names
-        and "attributes" not in columns
-    ) and others:
-        pairs = ", ".join(f"{sql_literal(column)}, {_quote(column)}" for column in others)
-        parts.append(f"CAST(json_object({pairs}) AS VARCHAR) AS attributes")
+    others = [column for column in types if column not in columns.values()]
+    if others and mapping.keep_other_columns and "attributes" not in columns:
+        if "attributes" in spec.column_names:
+            parts.append(attributes({column: quote(column) for column in others}))
+        else:
+            logger.warning(
+                "%s: the %s table has no attributes column, so %s are not kept",
+                origin,
+                table,
+                ", ".join(others),
+            )
     return f"SELECT {', '.join(parts)} FROM {scan}"
 
 
-def _quote(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
+def _clicked_items(column: str, kind: str, separator: str) -> str:
+    """Clicked item ids as a list: a list column as it is, text split on ``separator``."""
+    if kind.endswith("[]"):
+        return column
+    # 'a| b|' holds two ids: blanks around ids and empty pieces are not ids.
+    split = f"string_split(CAST({column} AS VARCHAR), {sql_literal(separator)})"
+    ids = f"list_filter({split}, lambda id: trim(id) <> '')"
+    return f"list_transform({ids}, lambda id: trim(id))"
 
 
 def _check_table_name(table: str) -> None:

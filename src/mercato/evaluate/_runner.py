@@ -1,0 +1,202 @@
+"""One evaluation code path: fit, rank the full catalogue, score, and write the results file.
+
+Model selection reads the validation task only; the test task is read once, with the chosen
+configuration, at the end. Every figure in the results file comes from here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import platform
+import resource
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import mercato
+from mercato.evaluate._metrics import evaluate_topk, users_with_targets
+from mercato.evaluate._protocols import Protocol, Task, get_protocol
+from mercato.evaluate._ranking import rank_topk
+from mercato.evaluate._stats import bootstrap_ci
+from mercato.models import Recommender, get_model
+
+__all__ = ["BenchmarkResult", "evaluate_model", "expand_grid", "run_benchmark"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BenchmarkResult:
+    """The results file of one protocol run, plus the per-user values behind its means."""
+
+    protocol: str
+    model: str
+    metrics: dict[str, float]
+    ci95: dict[str, tuple[float, float]]
+    n_eval_users: int
+    train_seconds: float
+    peak_rss_mb: float
+    config: dict[str, Any]
+    tuning: list[dict[str, Any]] = field(default_factory=list)
+    eval_seconds: float = 0.0
+    per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The object described by the protocol sheet (metric values as fractions)."""
+        return {
+            "protocol": self.protocol,
+            "model": self.model,
+            "metrics": self.metrics,
+            "ci95": {name: list(bounds) for name, bounds in self.ci95.items()},
+            "n_eval_users": self.n_eval_users,
+            "train_seconds": round(self.train_seconds, 3),
+            "eval_seconds": round(self.eval_seconds, 3),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "config": self.config,
+            "tuning": self.tuning,
+            "versions": _versions(),
+        }
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps(self.to_json(), indent=2, default=_plain) + "\n")
+        partial.replace(path)
+
+
+def expand_grid(grid: Mapping[str, Sequence[Any]] | None) -> list[dict[str, Any]]:
+    """Every combination of a small grid ``{setting: [values]}``; one empty config if none."""
+    if not grid:
+        return [{}]
+    names = sorted(grid)
+    return [
+        dict(zip(names, values, strict=True))
+        for values in itertools.product(*(grid[n] for n in names))
+    ]
+
+
+def evaluate_model(
+    model: Recommender,
+    task: Task,
+    metrics: Sequence[str],
+    *,
+    chunk_size: int = 1024,
+    progress: bool = False,
+) -> dict[str, np.ndarray]:
+    """Per-query metric values of a fitted model on a task, over a full ranking."""
+    depth = max(int(spec.split("@")[1]) for spec in metrics)
+    rows = np.arange(task.n_queries, dtype=np.int64)
+    topk = rank_topk(
+        lambda chunk: _scores(model, task, chunk),
+        rows,
+        depth,
+        exclude=task.exclude,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
+    return evaluate_topk(topk, task.targets, list(metrics), cold_items=task.cold_items)
+
+
+def _scores(model: Recommender, task: Task, rows: np.ndarray) -> np.ndarray:
+    if task.users is not None:
+        return np.array(model.score_users(task.users[rows]), dtype=np.float32)
+    assert task.histories is not None  # a task has users or histories
+    return np.array(model.score_histories([task.histories[r] for r in rows]), dtype=np.float32)
+
+
+def run_benchmark(
+    protocol_name: str,
+    model_name: str,
+    *,
+    root: Path,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    progress: bool = False,
+    n_resamples: int = 1000,
+) -> BenchmarkResult:
+    """Tune on validation (grid search on the protocol's selection metric), then test once."""
+    protocol = get_protocol(protocol_name)
+    valid, test = protocol.build(root)
+    configs = expand_grid(grid)
+    tuning = _tune(protocol, model_name, valid, configs, progress) if len(configs) > 1 else []
+    best = max(tuning, key=lambda run: run["valid"])["config"] if tuning else configs[0]
+
+    started = time.perf_counter()
+    model = get_model(model_name, **best).fit(test.train)
+    train_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    per_user = evaluate_model(model, test, protocol.metrics, progress=progress)
+    eval_seconds = time.perf_counter() - started
+
+    result = BenchmarkResult(
+        protocol=protocol.name,
+        model=model_name,
+        metrics={name: float(np.mean(values)) for name, values in per_user.items()},
+        ci95={
+            name: bootstrap_ci(values, n_resamples=n_resamples) for name, values in per_user.items()
+        },
+        n_eval_users=int(users_with_targets(test.targets).sum()),
+        train_seconds=train_seconds,
+        peak_rss_mb=_peak_rss_mb(),
+        config=_config_of(model),
+        tuning=tuning,
+        eval_seconds=eval_seconds,
+        per_user=per_user,
+    )
+    logger.info("%s on %s: %s", model_name, protocol.name, result.metrics)
+    return result
+
+
+def _tune(
+    protocol: Protocol,
+    model_name: str,
+    valid: Task,
+    configs: list[dict[str, Any]],
+    progress: bool,
+) -> list[dict[str, Any]]:
+    runs = []
+    for config in configs:
+        model = get_model(model_name, **config).fit(valid.train)
+        per_user = evaluate_model(model, valid, [protocol.selection_metric], progress=progress)
+        score = float(np.mean(per_user[protocol.selection_metric]))
+        logger.info("validation %s=%.4f for %s", protocol.selection_metric, score, config)
+        runs.append({"config": config, "valid": score, "metric": protocol.selection_metric})
+    return runs
+
+
+def _config_of(model: Recommender) -> dict[str, Any]:
+    config = getattr(model, "config", None)
+    if config is None:
+        return {}
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(config) if is_dataclass(config) and not isinstance(config, type) else {}
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _versions() -> dict[str, str]:
+    versions = {"mercato": mercato.__version__, "python": platform.python_version()}
+    for package in ("numpy", "scipy", "implicit", "torch"):
+        try:
+            module = __import__(package)
+        except ImportError:
+            continue
+        versions[package] = str(getattr(module, "__version__", ""))
+    return versions
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    return str(value)

@@ -1,0 +1,42 @@
+"""Every registered model against the shared recommender contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mercato.models import Recommender, get_model, model_names
+
+from .contract import MakeModel, RecommenderContract, shop, split  # noqa: F401  (fixtures)
+
+# Settings that keep the iterative models quick on a 24 x 16 shop.
+FAST: dict[str, dict[str, Any]] = {
+    "als": {"factors": 8, "iterations": 4},
+    "bpr": {"factors": 8, "iterations": 20},
+}
+
+# The model whose scores a cold user gets: popularity, except where a model says otherwise.
+FALLBACK = {"pop-recent": "pop-recent"}
+
+
+@pytest.fixture(params=model_names())
+def model_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_model(model_name: str) -> MakeModel:
+    def build(**overrides: Any) -> Recommender[Any]:
+        return get_model(model_name, **{**FAST.get(model_name, {}), **overrides})
+
+    return build
+
+
+@pytest.fixture
+def fallback_name(model_name: str) -> str:
+    return FALLBACK.get(model_name, "pop")
+
+
+class TestContract(RecommenderContract):
+    pass
