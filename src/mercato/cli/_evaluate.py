@@ -1,4 +1,4 @@
-"""The evaluation commands: ``mercato benchmark`` (a protocol) and ``mercato evaluate`` (own data)."""
+"""The evaluation commands: ``mercato benchmark`` (a protocol), ``mercato evaluate`` (own data)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from mercato.cli._app import DEFAULT_STORE, QuietOption, StoreOption, _reasons, app, console
-from mercato.data import Store
+from mercato.cli._app import QuietOption, StoreOption, _reasons, app, console
+from mercato.data import DEFAULT_STORE, Store
 from mercato.errors import ConfigError
 from mercato.evaluate import Leaderboard, data_root, evaluate_models, run_benchmark
 from mercato.evaluate._grids import default_grid
@@ -21,21 +21,36 @@ __all__: list[str] = []
 @app.command("benchmark")
 @_reasons
 def benchmark_command(
-    protocol: Annotated[str, typer.Argument(help="beauty-loo, diginetica-session, hm-multimodal or ml100k-loo.")],
+    protocol: Annotated[
+        str, typer.Argument(help="beauty-loo, diginetica-session, hm-multimodal or ml100k-loo.")
+    ],
     model: Annotated[str, typer.Option("--model", "-m", help="A registered model name.")],
     out: Annotated[Path | None, typer.Option(help="Write the results JSON here.")] = None,
-    tune: Annotated[bool, typer.Option(help="Grid-search the model's default grid on validation.")] = False,
-    grid: Annotated[str | None, typer.Option(help='A grid as JSON, e.g. \'{"factors": [64, 128]}\'.')] = None,
-    data: Annotated[Path | None, typer.Option("--data-root", help="The public datasets folder.")] = None,
+    tune: Annotated[
+        bool, typer.Option(help="Grid-search the model's default grid on validation.")
+    ] = False,
+    grid: Annotated[
+        str | None, typer.Option(help="A grid as JSON, e.g. '{\"factors\": [64, 128]}'.")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data-root", help="The public datasets folder.")
+    ] = None,
+    topk: Annotated[
+        Path | None, typer.Option(help="Also write the test top-k lists (.npz).")
+    ] = None,
     quiet: QuietOption = False,
 ) -> None:
     """Run one model on one protocol and write the results file."""
     search = _grid(grid) if grid else (default_grid(model) if tune else None)
-    result = run_benchmark(protocol, model, root=data_root(data), grid=search, progress=not quiet)
+    result = run_benchmark(
+        protocol, model, root=data_root(data), grid=search, progress=not quiet, topk_path=topk
+    )
     if out is not None:
         result.write(out)
 
-    table = Table(title=f"{model} on {protocol} ({result.n_eval_users:,} users)", title_justify="left")
+    table = Table(
+        title=f"{model} on {protocol} ({result.n_eval_users:,} users)", title_justify="left"
+    )
     for column in ("metric", "value", "95% interval"):
         table.add_column(column)
     for name, value in result.metrics.items():
@@ -52,7 +67,9 @@ def benchmark_command(
 @app.command("evaluate")
 @_reasons
 def evaluate_command(
-    models: Annotated[str, typer.Option(help="Comma-separated model names.")] = "pop,itemknn,ease,als",
+    models: Annotated[
+        str, typer.Option(help="Comma-separated model names.")
+    ] = "pop,itemknn,ease,als",
     store: StoreOption = DEFAULT_STORE,
     split: Annotated[str, typer.Option(help="leave-last-out or temporal.")] = "leave-last-out",
     k: Annotated[int, typer.Option(help="List length for the metrics.")] = 10,
@@ -61,20 +78,31 @@ def evaluate_command(
     """Evaluate several models on your own store and print a leaderboard with intervals."""
     names = [name.strip() for name in models.split(",") if name.strip()]
     metrics = (f"NDCG@{k}", f"HR@{k}", f"Recall@{k}", f"MRR@{k}")
-    board = evaluate_models(Store(store).dataset(), names, metrics=metrics, split=split, progress=not quiet)
+    board = evaluate_models(
+        Store(store).dataset(), names, metrics=metrics, split=split, progress=not quiet
+    )
     _render(board)
 
 
 def _render(board: Leaderboard) -> None:
-    table = Table(title=f"leaderboard ({board.split}, {board.n_eval_users:,} users)", title_justify="left")
+    table = Table(
+        title=f"leaderboard ({board.split}, {board.n_eval_users:,} users)", title_justify="left"
+    )
     table.add_column("model")
     for spec in board.metrics:
         table.add_column(spec)
     table.add_column(f"vs leader ({board.metrics[0]})")
     table.add_column("train s")
     for row in board.rows:
-        cells = [f"{row.metrics[s]:.4f} [{row.ci95[s][0]:.4f}, {row.ci95[s][1]:.4f}]" for s in board.metrics]
-        versus = "-" if row.versus_leader is None else f"{row.versus_leader.mean_difference:+.4f} (p={row.versus_leader.p_value:.3f})"
+        cells = [
+            f"{row.metrics[s]:.4f} [{row.ci95[s][0]:.4f}, {row.ci95[s][1]:.4f}]"
+            for s in board.metrics
+        ]
+        versus = (
+            "-"
+            if row.versus_leader is None
+            else f"{row.versus_leader.mean_difference:+.4f} (p={row.versus_leader.p_value:.3f})"
+        )
         table.add_row(row.model, *cells, versus, f"{row.train_seconds:.1f}")
     console.print(table)
 
@@ -83,7 +111,9 @@ def _grid(text: str) -> dict[str, list[Any]]:
     try:
         grid = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ConfigError(f"--grid is not valid JSON ({error}); e.g. '{{\"factors\": [64, 128]}}'") from error
+        raise ConfigError(
+            f"--grid is not valid JSON ({error}); e.g. '{{\"factors\": [64, 128]}}'"
+        ) from error
     if not isinstance(grid, dict) or not all(isinstance(v, list) for v in grid.values()):
         raise ConfigError("--grid must be a JSON object of lists, e.g. '{\"factors\": [64, 128]}'")
     return grid

@@ -15,8 +15,7 @@ __all__ = ["render_ingest", "render_summary"]
 def render_ingest(console: Console, report: IngestReport) -> None:
     rows = ", ".join(f"{count:,} {table}" for table, count in report.rows.items())
     console.print(
-        f"[green]ingested[/] {report.source} into {report.store}: {rows} "
-        f"in {report.seconds:.1f}s",
+        f"[green]ingested[/] {report.source} into {report.store}: {rows} in {report.seconds:.1f}s",
         highlight=False,
     )
     for step in report.cleaning:

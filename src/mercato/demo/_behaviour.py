@@ -205,7 +205,12 @@ def _record_funnel(
     np.maximum.at(last_view, views.session, views.second)
     checkout = last_view + 60 + rng.integers(0, 240, log.n_sessions)
     keep_rate = behaviour.purchase_rate * (0.8 + 0.4 / (1 + np.exp(-affinity[carted])))
-    bought = carts.select(rng.random(len(carts.item)) < keep_rate)
+    kept = rng.random(len(carts.item)) < keep_rate
+    # An item carted twice in one session is one checkout line, not two purchases.
+    line = carts.session.astype(np.int64) * len(world.truth.item_ids) + carts.item
+    first = np.zeros(len(line), dtype=bool)
+    first[np.unique(line, return_index=True)[1]] = True
+    bought = carts.select(kept & first)
     return log.record(PURCHASE, world, bought, second=checkout[bought.session])
 
 

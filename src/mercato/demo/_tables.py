@@ -61,7 +61,8 @@ def _padded_id_array(prefix: str, count: int, min_width: int) -> ExtensionArray:
     width = max(min_width, len(str(max(count - 1, 0))))
     numbers = pa.array(np.arange(count)).cast(pa.string())
     padded = pc.utf8_lpad(numbers, width=width, padding="0")
-    return pd.array(pc.binary_join_element_wise(prefix, padded, ""), dtype="str")
+    ids: ExtensionArray = pd.array(pc.binary_join_element_wise(prefix, padded, ""), dtype="str")
+    return ids
 
 
 _EVENT_NAMES = pd.array(list(EVENT_TYPES), dtype="str")
@@ -71,7 +72,7 @@ def events_table(config: DemoConfig, ids: ShopIds, simulation: Simulation) -> pd
     """The events table, sorted by timestamp; sessions are numbered in order of their start."""
     events = simulation.events
     carries_quantity = (events.kind == CART) | (events.kind == PURCHASE)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "user_id": ids.users.take(events.user),
             "item_id": ids.items.take(events.item),
@@ -83,6 +84,9 @@ def events_table(config: DemoConfig, ids: ShopIds, simulation: Simulation) -> pd
             "quantity": np.where(carries_quantity, 1.0, np.nan),
         }
     )
+    # Two identical actions in the same second (a double click) are recorded once, as a shop's
+    # tracker would; it also keeps the demo free of the duplicates ingest refuses.
+    return table.drop_duplicates(ignore_index=True)
 
 
 def items_table(
@@ -108,8 +112,12 @@ def items_table(
             "price": history.price[last_of_item],
             "attributes": item_attributes(truth, words),
             # Object columns keep None for "no file"; a str column would turn it into NaN.
-            "image": pd.Series(media.images if media else [None] * n_items, dtype=object),
-            "video": pd.Series(media.videos if media else [None] * n_items, dtype=object),
+            "image": pd.Series(
+                media.images if media is not None else [None] * n_items, dtype=object
+            ),
+            "video": pd.Series(
+                media.videos if media is not None else [None] * n_items, dtype=object
+            ),
         }
     )
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mercato.data import Dataset
+from mercato.errors import ConfigError
 from mercato.evaluate._protocols import Task
 from mercato.evaluate._runner import evaluate_model
 from mercato.evaluate._splits import Split, global_temporal_split, leave_last_out, targets_matrix
 from mercato.evaluate._stats import PairedResult, bootstrap_ci, paired_test
-from mercato.errors import ConfigError
 from mercato.models import get_model
 
 __all__ = ["Leaderboard", "LeaderboardRow", "evaluate_models"]

@@ -19,8 +19,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mercato.data import Dataset, Store, frame_source, get_adapter, ingest
-from mercato.evaluate._splits import targets_matrix
 from mercato.errors import ConfigError, DataError
+from mercato.evaluate._splits import targets_matrix
 
 __all__ = ["PROTOCOLS", "Protocol", "Task", "data_root", "get_protocol"]
 
@@ -42,7 +42,7 @@ class Task:
 
     @property
     def n_queries(self) -> int:
-        return self.targets.shape[0]
+        return int(self.targets.shape[0])
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,14 @@ from mercato.evaluate._ranking import rank_topk
 from mercato.evaluate._stats import bootstrap_ci
 from mercato.models import Recommender, get_model
 
-__all__ = ["BenchmarkResult", "evaluate_model", "expand_grid", "run_benchmark"]
+__all__ = [
+    "BenchmarkResult",
+    "evaluate_model",
+    "expand_grid",
+    "rank_task",
+    "run_benchmark",
+    "save_topk",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +89,7 @@ def expand_grid(grid: Mapping[str, Sequence[Any]] | None) -> list[dict[str, Any]
 
 
 def evaluate_model(
-    model: Recommender,
+    model: Recommender[Any],
     task: Task,
     metrics: Sequence[str],
     *,
@@ -91,8 +98,21 @@ def evaluate_model(
 ) -> dict[str, np.ndarray]:
     """Per-query metric values of a fitted model on a task, over a full ranking."""
     depth = max(int(spec.split("@")[1]) for spec in metrics)
+    topk = rank_task(model, task, depth, chunk_size=chunk_size, progress=progress)
+    return evaluate_topk(topk, task.targets, list(metrics), cold_items=task.cold_items)
+
+
+def rank_task(
+    model: Recommender[Any],
+    task: Task,
+    depth: int,
+    *,
+    chunk_size: int = 1024,
+    progress: bool = False,
+) -> np.ndarray:
+    """The top ``depth`` items of the full ranking for every query of a task: int64 [Q, depth]."""
     rows = np.arange(task.n_queries, dtype=np.int64)
-    topk = rank_topk(
+    return rank_topk(
         lambda chunk: _scores(model, task, chunk),
         rows,
         depth,
@@ -100,10 +120,29 @@ def evaluate_model(
         chunk_size=chunk_size,
         progress=progress,
     )
-    return evaluate_topk(topk, task.targets, list(metrics), cold_items=task.cold_items)
 
 
-def _scores(model: Recommender, task: Task, rows: np.ndarray) -> np.ndarray:
+def save_topk(path: Path, task: Task, topk: np.ndarray) -> None:
+    """Write the test lists with string ids, so an independent script can score them again.
+
+    The file holds ``queries`` (user ids, or the row number for history queries), ``topk``
+    (item ids, ``""`` for padding) and ``targets`` (each query's target item ids joined by
+    spaces).
+    """
+    item_ids = task.train.item_ids.astype(str)
+    if task.users is not None:
+        queries = task.train.user_ids[task.users].astype(str)
+    else:
+        queries = np.arange(task.n_queries).astype(str)
+    lists = np.where(topk >= 0, item_ids[np.maximum(topk, 0)], "")
+    targets = np.array(
+        [" ".join(item_ids[row.indices]) for row in task.targets], dtype=object
+    ).astype(str)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, queries=queries, topk=lists, targets=targets)
+
+
+def _scores(model: Recommender[Any], task: Task, rows: np.ndarray) -> np.ndarray:
     if task.users is not None:
         return np.array(model.score_users(task.users[rows]), dtype=np.float32)
     assert task.histories is not None  # a task has users or histories
@@ -118,8 +157,12 @@ def run_benchmark(
     grid: Mapping[str, Sequence[Any]] | None = None,
     progress: bool = False,
     n_resamples: int = 1000,
+    topk_path: Path | None = None,
 ) -> BenchmarkResult:
-    """Tune on validation (grid search on the protocol's selection metric), then test once."""
+    """Tune on validation (grid search on the protocol's selection metric), then test once.
+
+    With ``topk_path`` the test lists are also written (see ``save_topk``).
+    """
     protocol = get_protocol(protocol_name)
     valid, test = protocol.build(root)
     configs = expand_grid(grid)
@@ -130,8 +173,12 @@ def run_benchmark(
     model = get_model(model_name, **best).fit(test.train)
     train_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    per_user = evaluate_model(model, test, protocol.metrics, progress=progress)
+    depth = max(int(spec.split("@")[1]) for spec in protocol.metrics)
+    topk = rank_task(model, test, depth, progress=progress)
+    per_user = evaluate_topk(topk, test.targets, list(protocol.metrics), cold_items=test.cold_items)
     eval_seconds = time.perf_counter() - started
+    if topk_path is not None:
+        save_topk(topk_path, test, topk)
 
     result = BenchmarkResult(
         protocol=protocol.name,
@@ -169,7 +216,7 @@ def _tune(
     return runs
 
 
-def _config_of(model: Recommender) -> dict[str, Any]:
+def _config_of(model: Recommender[Any]) -> dict[str, Any]:
     config = getattr(model, "config", None)
     if config is None:
         return {}

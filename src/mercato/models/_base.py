@@ -24,7 +24,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from mercato.data._dataset import Dataset
 from mercato.errors import ConfigError, DataError, NotFittedError
-from mercato.evaluate._ranking import rank_topk
 from mercato.models._artifact import pack_csr, read_artifact, unpack_csr, write_artifact
 from mercato.models._config import ModelConfig, build_config
 from mercato.models._training import TrainingData, build_training
@@ -370,6 +369,9 @@ def _ranked(
     seen: sp.csr_matrix | None,
     chunk_size: int,
 ) -> Recommendations:
+    # Imported here, not at the top: mercato.evaluate imports mercato.models.
+    from mercato.evaluate._ranking import rank_topk
+
     items = np.full((n_rows, k), -1, dtype=np.int64)
     scores = np.full((n_rows, k), -np.inf, dtype=np.float32)
     for start in range(0, n_rows, chunk_size):
