@@ -64,8 +64,39 @@ def table(protocol: str, runs: list[dict]) -> list[str]:
     for name, figures in PUBLISHED.get(protocol, []):
         cells = [f"{figures[m]:.4f}" if m in figures else "" for m in metrics]
         lines.append(f"| *published: {name}* | " + " | ".join(cells) + " | | | | |")
-    lines += ["", *tuning(runs), ""]
+    lines += ["", *beyond(runs), *tuning(runs), ""]
     return lines
+
+
+def beyond(runs: list[dict]) -> list[str]:
+    """Coverage, novelty, popularity bias, diversity and the metric for new vs regular users."""
+    names = list(runs[0].get("beyond_accuracy", {}))
+    segments = runs[0].get("segments", {})
+    by_length = next((key for key in segments if key.endswith("by history length")), None)
+    buckets = list(segments.get(by_length, {})) if by_length else []
+    if not names:
+        return []
+    header = names + [f"{by_length.split(' by ')[0]} (history {b})" for b in buckets]
+    lines = [
+        "Beyond accuracy on the same test lists, and the selection metric by length of the "
+        "training history (new users versus regular ones):",
+        "",
+        "| model | " + " | ".join(header) + " |",
+        "|---|" + "---|" * len(header),
+    ]
+    for run in runs:
+        cells = [f"{run['beyond_accuracy'][name]:.4f}" for name in names]
+        cells += [f"{run['segments'][by_length].get(b, float('nan')):.4f}" for b in buckets]
+        lines.append(f"| {run['model']} | " + " | ".join(cells) + " |")
+    counts = segments.get("users by history length", {})
+    if counts:
+        lines += [
+            "",
+            "Users per history bucket: "
+            + ", ".join(f"{b}: {int(n):,}" for b, n in counts.items())
+            + ".",
+        ]
+    return [*lines, ""]
 
 
 def tuning(runs: list[dict]) -> list[str]:

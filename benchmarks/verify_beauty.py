@@ -72,7 +72,9 @@ def main() -> None:
     for name, value in recomputed.items():
         same = round(value, 4) == round(reported[name], 4)
         failures += not same
-        print(f"{name:8} independent {value:.4f}  mercato {reported[name]:.4f}  {'ok' if same else 'DIFFERENT'}")
+        print(
+            f"{name:8} independent {value:.4f}  mercato {reported[name]:.4f}  {'ok' if same else 'DIFFERENT'}"
+        )
     sys.exit(1 if failures else 0)
 
 

@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 
 import mercato
-from mercato.evaluate._metrics import evaluate_topk, users_with_targets
+from mercato.evaluate._metrics import (
+    catalogue_coverage,
+    evaluate_by_segment,
+    evaluate_topk,
+    intra_list_diversity,
+    novelty,
+    popularity_bias,
+    users_with_targets,
+)
 from mercato.evaluate._protocols import Protocol, Task, get_protocol
 from mercato.evaluate._ranking import rank_topk
 from mercato.evaluate._stats import bootstrap_ci
@@ -52,6 +60,8 @@ class BenchmarkResult:
     config: dict[str, Any]
     tuning: list[dict[str, Any]] = field(default_factory=list)
     eval_seconds: float = 0.0
+    beyond_accuracy: dict[str, float] = field(default_factory=dict)
+    segments: dict[str, dict[str, float]] = field(default_factory=dict)
     per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -66,6 +76,8 @@ class BenchmarkResult:
             "eval_seconds": round(self.eval_seconds, 3),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "config": self.config,
+            "beyond_accuracy": self.beyond_accuracy,
+            "segments": self.segments,
             "tuning": self.tuning,
             "versions": _versions(),
         }
@@ -193,10 +205,55 @@ def run_benchmark(
         config=_config_of(model),
         tuning=tuning,
         eval_seconds=eval_seconds,
+        beyond_accuracy=beyond_accuracy(test, topk, depth),
+        segments=history_segments(test, topk, protocol.selection_metric),
         per_user=per_user,
     )
     logger.info("%s on %s: %s", model_name, protocol.name, result.metrics)
     return result
+
+
+def beyond_accuracy(task: Task, topk: np.ndarray, k: int) -> dict[str, float]:
+    """Coverage, novelty, popularity bias and (with categories) intra-list diversity at ``k``."""
+    popularity = np.asarray(task.train.user_items(binary=True).sum(axis=0)).ravel()
+    bias = popularity_bias(topk, popularity, k=k)
+    figures = {
+        f"Coverage@{k}": catalogue_coverage(topk, task.train.n_items, k=k),
+        f"Novelty@{k}": float(np.mean(novelty(topk, popularity, k=k))),
+        f"PopularityPercentile@{k}": float(np.mean(bias.mean_percentile)),
+        f"HeadShare@{k}": float(np.mean(bias.head_share)),
+    }
+    categories = task.train.items.get("category")
+    if categories is not None and categories.notna().any():
+        codes = categories.astype("category").cat.codes.to_numpy()
+        diversity = intra_list_diversity(topk, item_categories=codes, k=k)
+        figures[f"CategoryDiversity@{k}"] = float(np.mean(diversity))
+    return figures
+
+
+#: Training-history length buckets (interactions) that tell new users from regular ones.
+HISTORY_BUCKETS = ((1, 4, "1-4"), (5, 9, "5-9"), (10, 19, "10-19"), (20, None, "20+"))
+
+
+def history_segments(task: Task, topk: np.ndarray, metric: str) -> dict[str, dict[str, float]]:
+    """The selection metric by length of the query's history: new users versus regular ones."""
+    if task.users is not None:
+        lengths = np.diff(task.train.user_items(binary=True).indptr)[task.users]
+    else:
+        assert task.histories is not None  # a task has users or histories
+        lengths = np.array([len(history) for history in task.histories])
+    labels = np.full(len(lengths), "", dtype=object)
+    for low, high, label in HISTORY_BUCKETS:
+        labels[(lengths >= low) & ((lengths <= high) if high is not None else True)] = label
+    kept = users_with_targets(task.targets)
+    by_segment = evaluate_by_segment(
+        topk, task.targets, labels.astype(str), [metric], cold_items=task.cold_items
+    )
+    counts = {label: int(np.sum(labels[kept] == label)) for _, _, label in HISTORY_BUCKETS}
+    return {
+        f"{metric} by history length": by_segment[metric],
+        "users by history length": {label: float(n) for label, n in counts.items() if n},
+    }
 
 
 def _tune(
