@@ -6,10 +6,10 @@ plain Python. It imports nothing from mercato.
 
 Usage::
 
-    .venv/bin/mercato benchmark beauty-loo --model ease --out benchmarks/results/beauty-loo/ease.json \\
-        --topk benchmarks/out/beauty-loo-ease-topk.npz
-    .venv/bin/python benchmarks/verify_beauty.py benchmarks/results/beauty-loo/ease.json \\
-        benchmarks/out/beauty-loo-ease-topk.npz
+    .venv/bin/mercato benchmark beauty-loo --model ease --tune \\
+        --out benchmarks/results/beauty-loo/ease.json --topk benchmarks/out/beauty-loo-ease-topk.npz
+    .venv/bin/python benchmarks/verify_beauty.py \\
+        benchmarks/results/beauty-loo/ease.json benchmarks/out/beauty-loo-ease-topk.npz
 """
 
 from __future__ import annotations
@@ -72,9 +72,8 @@ def main() -> None:
     for name, value in recomputed.items():
         same = round(value, 4) == round(reported[name], 4)
         failures += not same
-        print(
-            f"{name:8} independent {value:.4f}  mercato {reported[name]:.4f}  {'ok' if same else 'DIFFERENT'}"
-        )
+        verdict = "ok" if same else "DIFFERENT"
+        print(f"{name:8} independent {value:.4f}  mercato {reported[name]:.4f}  {verdict}")
     sys.exit(1 if failures else 0)
 
 

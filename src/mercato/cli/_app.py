@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -12,9 +13,10 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from mercato.cli._render import render_ingest, render_summary
+from mercato.cli._render import render_ingest, render_leaderboard, render_summary
 from mercato.data import DEFAULT_STORE, CleaningConfig, Store, adapter_names, get_adapter, ingest
 from mercato.errors import MercatoError
+from mercato.evaluate import evaluate_models
 
 __all__ = ["app", "main"]
 
@@ -25,8 +27,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
+# Piped output (CI logs, files) gets room for the leaderboard instead of rich's 80 columns.
+console = Console() if sys.stdout.isatty() else Console(width=140)
 errors = Console(stderr=True)
+
+#: The baselines the demo compares on its own shop.
+DEMO_MODELS = ("pop", "itemknn", "userknn", "ease", "als", "bpr")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -121,6 +127,10 @@ def demo_command(
     report = ingest(shop, store, progress=not quiet)
     render_ingest(console, report)
     render_summary(console, store, Store(store).summary())
+
+    # The shop's own leaderboard: each baseline on every user's last event, with intervals.
+    board = evaluate_models(Store(store).dataset(), DEMO_MODELS, progress=not quiet)
+    render_leaderboard(console, board)
 
 
 def main() -> None:

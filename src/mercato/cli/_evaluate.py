@@ -10,9 +10,10 @@ import typer
 from rich.table import Table
 
 from mercato.cli._app import QuietOption, StoreOption, _reasons, app, console
+from mercato.cli._render import render_leaderboard
 from mercato.data import DEFAULT_STORE, Store
 from mercato.errors import ConfigError
-from mercato.evaluate import Leaderboard, data_root, evaluate_models, run_benchmark
+from mercato.evaluate import data_root, evaluate_models, run_benchmark
 from mercato.evaluate._grids import default_grid
 
 __all__: list[str] = []
@@ -77,34 +78,11 @@ def evaluate_command(
 ) -> None:
     """Evaluate several models on your own store and print a leaderboard with intervals."""
     names = [name.strip() for name in models.split(",") if name.strip()]
-    metrics = (f"NDCG@{k}", f"HR@{k}", f"Recall@{k}", f"MRR@{k}")
+    metrics = (f"NDCG@{k}", f"HR@{k}", f"MRR@{k}")
     board = evaluate_models(
         Store(store).dataset(), names, metrics=metrics, split=split, progress=not quiet
     )
-    _render(board)
-
-
-def _render(board: Leaderboard) -> None:
-    table = Table(
-        title=f"leaderboard ({board.split}, {board.n_eval_users:,} users)", title_justify="left"
-    )
-    table.add_column("model")
-    for spec in board.metrics:
-        table.add_column(spec)
-    table.add_column(f"vs leader ({board.metrics[0]})")
-    table.add_column("train s")
-    for row in board.rows:
-        cells = [
-            f"{row.metrics[s]:.4f} [{row.ci95[s][0]:.4f}, {row.ci95[s][1]:.4f}]"
-            for s in board.metrics
-        ]
-        versus = (
-            "-"
-            if row.versus_leader is None
-            else f"{row.versus_leader.mean_difference:+.4f} (p={row.versus_leader.p_value:.3f})"
-        )
-        table.add_row(row.model, *cells, versus, f"{row.train_seconds:.1f}")
-    console.print(table)
+    render_leaderboard(console, board)
 
 
 def _grid(text: str) -> dict[str, list[Any]]:

@@ -8,8 +8,9 @@ from rich.console import Console
 from rich.table import Table
 
 from mercato.data import IngestReport, StoreSummary
+from mercato.evaluate import Leaderboard
 
-__all__ = ["render_ingest", "render_summary"]
+__all__ = ["render_ingest", "render_leaderboard", "render_summary"]
 
 
 def render_ingest(console: Console, report: IngestReport) -> None:
@@ -52,3 +53,24 @@ def render_summary(console: Console, store: Path, summary: StoreSummary) -> None
 
 def _counts(summary: StoreSummary) -> str:
     return f"{summary.n_users:,} / {summary.n_items:,} / {summary.n_sessions:,}"
+
+
+def render_leaderboard(console: Console, board: Leaderboard) -> None:
+    """Models best first: each metric with its 95% interval, and a paired test to the leader."""
+    title = f"leaderboard: {board.split} split, {board.n_eval_users:,} users, 95% intervals"
+    table = Table(title=title, title_justify="left")
+    table.add_column("model")
+    for spec in board.metrics:
+        table.add_column(spec, no_wrap=True)
+    table.add_column(f"{board.metrics[0]} - leader", no_wrap=True)
+    table.add_column("train s", justify="right")
+    for row in board.rows:
+        cells = [_with_interval(row.metrics[spec], row.ci95[spec]) for spec in board.metrics]
+        versus = row.versus_leader
+        gap = "-" if versus is None else f"{-versus.mean_difference:+.3f} p={versus.p_value:.3f}"
+        table.add_row(row.model, *cells, gap, f"{row.train_seconds:.1f}")
+    console.print(table)
+
+
+def _with_interval(value: float, interval: tuple[float, float]) -> str:
+    return f"{value:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"

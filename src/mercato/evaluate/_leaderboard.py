@@ -53,7 +53,7 @@ def evaluate_models(
     dataset: Dataset,
     models: Sequence[str],
     *,
-    metrics: Sequence[str] = ("NDCG@10", "HR@10", "Recall@10", "MRR@10"),
+    metrics: Sequence[str] = ("NDCG@10", "HR@10", "MRR@10"),
     split: str = "leave-last-out",
     exclude_seen: bool = True,
     progress: bool = False,
