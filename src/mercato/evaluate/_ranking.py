@@ -251,31 +251,36 @@ def _topk_block(block: NDArray[np.float32], k: int) -> NDArray[np.int64]:
     values = np.take_along_axis(values, order, axis=1)
     candidates[values == -np.inf] = -1
 
-    for row in np.flatnonzero(redo):
-        candidates[row] = _topk_row_exact(block[row], k)
+    rows = np.flatnonzero(redo)
+    if rows.size:
+        candidates[rows] = _topk_rows_exact(block[rows], k)
     return candidates.astype(np.int64, copy=False)
 
 
-def _topk_row_exact(row: NDArray[np.float32], k: int) -> NDArray[np.int64]:
-    """Top ``k`` of one row ``[I]`` by (score desc, index asc), NaN unrankable → ``[k]``."""
-    n_nan = int(np.isnan(row).sum())
+def _topk_rows_exact(rows: NDArray[np.float32], k: int) -> NDArray[np.int64]:
+    """Top ``k`` of each row ``[R, I]`` by (score desc, index asc), NaN unrankable → ``[R, k]``.
+
+    Vectorised over rows: sparse models (kNN) tie most items at zero, so nearly every row
+    needs this path and a Python loop per row would dominate the ranking time.
+    """
+    n_nan = int(np.isnan(rows).sum())
     if n_nan:
-        logger.warning("score_fn returned %d NaN scores for one user; they are not ranked", n_nan)
-        row = np.where(np.isnan(row), np.float32(-np.inf), row)
+        logger.warning("score_fn returned %d NaN scores; they are not ranked", n_nan)
+        rows = np.where(np.isnan(rows), np.float32(-np.inf), rows)
 
-    # Everything above the k-th score is in; the ties at it fill the rest lowest index first
-    # (flatnonzero is ascending), so no sort over a possibly huge tie group is needed.
-    kth = np.partition(row, len(row) - k)[len(row) - k]
-    above = np.flatnonzero(row > kth)
-    tied = np.flatnonzero(row == kth)[: k - len(above)]
-    chosen = np.concatenate([above, tied])
-    ordered = chosen[np.lexsort((chosen, -row[chosen]))]
-    return np.where(row[ordered] == -np.inf, -1, ordered).astype(np.int64)
+    # Everything above the k-th score is in; the ties at it fill the rest lowest index first.
+    n_items = rows.shape[1]
+    kth = np.partition(rows, n_items - k, axis=1)[:, n_items - k]  # [R]
+    above = rows > kth[:, None]
+    tied = rows == kth[:, None]
+    room = k - above.sum(axis=1)  # [R], at least 1
+    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room[:, None]))
 
-
-# --------------------------------------------------------------------------------------------
-# Checks and plumbing
-# --------------------------------------------------------------------------------------------
+    picked = np.nonzero(chosen)[1].reshape(len(rows), k)  # ascending index within each row
+    scores = np.take_along_axis(rows, picked, axis=1)
+    ordered = np.take_along_axis(picked, np.lexsort((picked, -scores), axis=1), axis=1)
+    ordered_scores = np.take_along_axis(rows, ordered, axis=1)
+    return np.where(ordered_scores == -np.inf, -1, ordered).astype(np.int64)
 
 
 def _check_users(users: ArrayLike) -> NDArray[np.int64]:
