@@ -57,8 +57,10 @@ def test_bpr_fold_in_recovers_a_histories_group(planted: Planted) -> None:
 def test_event_weights_change_als() -> None:
     shop = tiny_shop()
     users = np.arange(shop.n_users)
-    default = ALS(factors=8, iterations=4).fit(shop).score_users(users)
-    purchases = ALS(factors=8, iterations=4, event_weights={"purchase": 1.0}).fit(shop)
+    default = ALS(factors=8, iterations=4, num_threads=1).fit(shop).score_users(users)
+    purchases = ALS(factors=8, iterations=4, num_threads=1, event_weights={"purchase": 1.0}).fit(
+        shop
+    )
     assert not np.allclose(default, purchases.score_users(users))
 
 

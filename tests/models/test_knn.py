@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
 import scipy.sparse as sp
 
-from mercato.models import ItemKNN, UserKNN
+from mercato.data import Dataset
+from mercato.models import ItemKNN, UserKNN, _neighbours
 from mercato.models._neighbours import top_k_per_row
 
 from .data import interactions, make_dataset, tiny_shop
@@ -49,28 +52,46 @@ def test_item_neighbours_are_pruned_to_k_per_item() -> None:
 
 
 def test_top_k_per_row_breaks_ties_by_lower_column() -> None:
-    similarities = np.array([[0.5, 0.9, 0.5, 0.5, 0.0], [-np.inf, 0.2, 0.0, 0.0, 0.0]])
-    kept = top_k_per_row(similarities.astype(np.float32), k=3).toarray()
+    similarities = np.array([[0.5, 0.9, 0.5, 0.5, 0.0], [-1.0, 0.2, 0.0, 0.0, 0.0]])
+    kept = top_k_per_row(sp.csr_matrix(similarities.astype(np.float32)), k=3).toarray()
     np.testing.assert_array_equal(kept[0] > 0, [True, True, True, False, False])
     np.testing.assert_array_equal(kept[1] > 0, [False, True, False, False, False])
 
 
-def test_item_knn_keeps_memory_per_block_and_matches_a_dense_computation() -> None:
-    # Wider than one block of the neighbour computation would be for a tiny budget.
-    rng = np.random.default_rng(0)
-    matrix = sp.random(60, 40, density=0.15, format="csr", random_state=rng)
-    pairs = list(zip(*matrix.nonzero(), strict=True))
-    dataset = interactions([(int(u), int(i)) for u, i in pairs], 60, 40)
-    model = ItemKNN(k_neighbours=5, shrinkage=2.0).fit(dataset)
+def _random_interactions(n_users: int, n_items: int, seed: int) -> Dataset:
+    matrix = sp.random(n_users, n_items, density=0.15, format="csr", random_state=seed)
+    pairs = [(int(user), int(item)) for user, item in zip(*matrix.nonzero(), strict=True)]
+    return interactions(pairs, n_users, n_items)
+
+
+def test_item_knn_in_many_blocks_matches_a_dense_computation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dataset = _random_interactions(60, 40, seed=0)
+    whole = ItemKNN(k_neighbours=5, shrinkage=2.0).fit(dataset)._similarity.toarray()
+    monkeypatch.setattr(_neighbours, "_BLOCK_ENTRIES", 30)  # a few items per block
+    blocked = ItemKNN(k_neighbours=5, shrinkage=2.0).fit(dataset)._similarity.toarray()
+    np.testing.assert_array_equal(blocked, whole)
+
     dense = dataset.user_items().toarray()
     norms = np.linalg.norm(dense, axis=0)
     full = dense.T @ dense / (np.outer(norms, norms) + 2.0)
     np.fill_diagonal(full, 0.0)
     for item in range(40):
-        kept = model._similarity[item].toarray()[0]
-        assert np.count_nonzero(kept) <= 5
+        kept = blocked[item]
+        assert np.count_nonzero(kept) == min(5, np.count_nonzero(full[item]))
         best = np.sort(full[item])[::-1][: np.count_nonzero(kept)]
         np.testing.assert_allclose(np.sort(kept[kept > 0])[::-1], best, rtol=1e-5)
+
+
+def test_user_knn_in_many_blocks_scores_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    dataset = _random_interactions(50, 30, seed=1)
+    users, histories = np.arange(50), [np.array([0, 3]), np.array([7]), np.array([1, 2, 9])]
+    model = UserKNN(k_neighbours=4).fit(dataset)
+    whole = model.score_users(users), model.score_histories(histories)
+    monkeypatch.setattr(_neighbours, "_BLOCK_ENTRIES", 40)
+    np.testing.assert_array_equal(model.score_users(users), whole[0])
+    np.testing.assert_array_equal(model.score_histories(histories), whole[1])
 
 
 def test_user_knn_scores_from_the_nearest_other_users() -> None:
@@ -88,8 +109,6 @@ def test_user_knn_scores_from_the_nearest_other_users() -> None:
 
 
 def test_user_knn_uses_anonymous_sessions_as_neighbours() -> None:
-    import pandas as pd
-
     frame = pd.DataFrame(
         {
             "user_idx": [0, 0, -1, -1, -1],

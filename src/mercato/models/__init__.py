@@ -10,7 +10,9 @@ A typical session::
     same = load_model("models/itemknn")
 """
 
-from mercato.models._base import Recommendations, Recommender
+from typing import Any as _Any
+
+from mercato.models._base import Recommender
 from mercato.models._config import ModelConfig
 from mercato.models._ease import EASE, EASEConfig
 from mercato.models._implicit import ALS, BPR, ALSConfig, BPRConfig
@@ -21,7 +23,23 @@ from mercato.models._popularity import (
     RecentPopularity,
     RecentPopularityConfig,
 )
+from mercato.models._recommendations import Recommendations
 from mercato.models._registry import get_model, load_model, model_class, model_names
+
+#: Names served from ``mercato.models.sequence`` on first access, so importing this package does
+#: not load torch.
+_SEQUENCE_NAMES = frozenset(
+    {"Caser", "CaserConfig", "GRU4Rec", "GRU4RecConfig", "SASRec", "SASRecConfig"}
+)
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _SEQUENCE_NAMES:
+        from mercato.models import sequence
+
+        return getattr(sequence, name)
+    raise AttributeError(f"module 'mercato.models' has no attribute {name!r}")
+
 
 __all__ = [
     "ALS",
@@ -29,7 +47,11 @@ __all__ = [
     "EASE",
     "ALSConfig",
     "BPRConfig",
+    "Caser",
+    "CaserConfig",
     "EASEConfig",
+    "GRU4Rec",
+    "GRU4RecConfig",
     "ItemKNN",
     "ItemKNNConfig",
     "ModelConfig",
@@ -39,6 +61,8 @@ __all__ = [
     "RecentPopularityConfig",
     "Recommendations",
     "Recommender",
+    "SASRec",
+    "SASRecConfig",
     "UserKNN",
     "UserKNNConfig",
     "get_model",

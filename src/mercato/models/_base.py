@@ -23,12 +23,14 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from mercato.data._dataset import Dataset
-from mercato.errors import ConfigError, DataError, NotFittedError
+from mercato.errors import DataError, NotFittedError
 from mercato.models._artifact import pack_csr, read_artifact, unpack_csr, write_artifact
 from mercato.models._config import ModelConfig, build_config
+from mercato.models._inputs import check_positive, checked_histories, checked_ids, history_matrix
+from mercato.models._recommendations import Recommendations, ranked
 from mercato.models._training import TrainingData, build_training
 
-__all__ = ["Recommendations", "Recommender"]
+__all__ = ["Recommender"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +38,6 @@ ConfigT = TypeVar("ConfigT", bound=ModelConfig)
 
 #: Rows scored at once by ``recommend``: peak memory is about ``chunk_size * I * 4`` bytes.
 DEFAULT_CHUNK_SIZE = 1024
-
-
-@dataclass(frozen=True)
-class Recommendations:
-    """Top-k lists, one row per user or history, best first.
-
-    Attributes:
-        items: int64 ``[N, K]`` item indices; ``-1`` pads a row with fewer rankable items.
-        scores: float32 ``[N, K]`` the model's scores of those items; ``-inf`` where padded.
-
-    Stability: stable.
-    """
-
-    items: NDArray[np.int64]
-    scores: NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -80,7 +67,8 @@ class Recommender(ABC, Generic[ConfigT]):
 
     Subclasses set ``name`` and ``config_class`` and implement ``_fit``, ``_score_histories``,
     ``_state`` and ``_restore``; ``_score_users`` defaults to scoring each user's training
-    history as a fold-in history.
+    history as a fold-in history. Models that read the order of a history (sequence models)
+    also override ``_score_ordered_histories``, which gets the histories as given.
 
     Stability: stable.
     """
@@ -152,11 +140,15 @@ class Recommender(ABC, Generic[ConfigT]):
             float32 ``[U, I]``.
         """
         fitted = self._require_fitted()
-        return self._user_scores(fitted, _checked_ids(users, fitted.n_users, "user"))
+        return self._user_scores(fitted, checked_ids(users, fitted.n_users, "user"))
 
     def score_histories(self, histories: Sequence[ArrayLike]) -> NDArray[np.float32]:
         """Scores every item after each given item history (fold-in: anonymous sessions, or
         everything a user did before a test target).
+
+        Histories carry no event types, so each occurrence of an item counts as much as an
+        average weighted training event (the ALS confidence of a folded-in history then matches
+        training); repeats add up.
 
         Args:
             histories: ``H`` int arrays of item indices, oldest first; collaborative models
@@ -166,13 +158,16 @@ class Recommender(ABC, Generic[ConfigT]):
             float32 ``[H, I]``.
         """
         fitted = self._require_fitted()
-        return self._history_scores(self._history_matrix(fitted, histories))
+        ordered = checked_histories(histories, fitted.n_items)
+        return self._history_scores(
+            history_matrix(ordered, fitted.n_items, fitted.history_weight), ordered
+        )
 
     def score(self, users: ArrayLike, items: ArrayLike) -> NDArray[np.float32]:
         """Scores the given items for each user: float32 ``[U, len(items)]``."""
         fitted = self._require_fitted()
-        user_ids = _checked_ids(users, fitted.n_users, "user")
-        item_ids = _checked_ids(items, fitted.n_items, "item")
+        user_ids = checked_ids(users, fitted.n_users, "user")
+        item_ids = checked_ids(items, fitted.n_items, "item")
         scores = np.empty((len(user_ids), len(item_ids)), dtype=np.float32)
         for start in range(0, len(user_ids), DEFAULT_CHUNK_SIZE):
             chunk = user_ids[start : start + DEFAULT_CHUNK_SIZE]
@@ -205,15 +200,16 @@ class Recommender(ABC, Generic[ConfigT]):
             ``[N, k]`` lists; equal scores are ordered by lower item index.
         """
         fitted = self._require_fitted()
-        _check_positive("k", k)
-        _check_positive("chunk_size", chunk_size)
+        check_positive("k", k)
+        check_positive("chunk_size", chunk_size)
         if histories is not None:
             if users is not None:
                 raise TypeError("recommend takes users or histories, not both")
-            matrix = self._history_matrix(fitted, histories)
+            ordered = checked_histories(histories, fitted.n_items)
+            matrix = history_matrix(ordered, fitted.n_items, fitted.history_weight)
             seen = matrix if exclude_seen else None
-            return _ranked(
-                lambda rows: self._history_scores(matrix[rows]),
+            return ranked(
+                lambda rows: self._history_scores(matrix[rows], [ordered[r] for r in rows]),
                 matrix.shape[0],
                 k,
                 seen,
@@ -222,9 +218,9 @@ class Recommender(ABC, Generic[ConfigT]):
 
         if users is None:
             raise TypeError("recommend needs users or histories")
-        user_ids = _checked_ids(users, fitted.n_users, "user")
+        user_ids = checked_ids(users, fitted.n_users, "user")
         seen = fitted.user_items[user_ids] if exclude_seen else None
-        return _ranked(
+        return ranked(
             lambda rows: self._user_scores(fitted, user_ids[rows]),
             len(user_ids),
             k,
@@ -288,6 +284,16 @@ class Recommender(ABC, Generic[ConfigT]):
     def _score_histories(self, history_items: sp.csr_matrix) -> NDArray[np.float32]:
         """float32 ``[H, I]`` scores of non-empty weighted histories ``[H, I]`` (CSR)."""
 
+    def _score_ordered_histories(
+        self, history_items: sp.csr_matrix, histories: list[NDArray[np.int64]]
+    ) -> NDArray[np.float32]:
+        """float32 ``[H, I]`` scores of non-empty histories, given both as the weighted CSR
+        ``[H, I]`` and as item arrays in their given order (oldest first, repeats kept).
+
+        The default ignores the order and calls ``_score_histories``.
+        """
+        return self._score_histories(history_items)
+
     def _score_users(self, users: NDArray[np.int64]) -> NDArray[np.float32]:
         """float32 ``[U, I]`` scores of training users that have a history."""
         return self._score_histories(self._require_fitted().user_items[users])
@@ -320,12 +326,16 @@ class Recommender(ABC, Generic[ConfigT]):
         has_history = np.diff(fitted.user_items.indptr)[users] > 0
         return self._with_fallback(users, has_history, self._score_users)
 
-    def _history_scores(self, history_items: sp.csr_matrix) -> NDArray[np.float32]:
+    def _history_scores(
+        self, history_items: sp.csr_matrix, histories: list[NDArray[np.int64]]
+    ) -> NDArray[np.float32]:
         has_history = np.diff(history_items.indptr) > 0
         return self._with_fallback(
             np.arange(history_items.shape[0]),
             has_history,
-            lambda rows: self._score_histories(history_items[rows]),
+            lambda rows: self._score_ordered_histories(
+                history_items[rows], [histories[r] for r in rows]
+            ),
         )
 
     def _with_fallback(
@@ -346,84 +356,3 @@ class Recommender(ABC, Generic[ConfigT]):
         no_signal[has_history] = ~np.any(scores[has_history] != 0, axis=1)
         scores[no_signal] = fallback
         return scores
-
-    def _history_matrix(self, fitted: _Fitted, histories: Sequence[ArrayLike]) -> sp.csr_matrix:
-        """Histories as weighted CSR ``[H, I]``: each occurrence counts one training event."""
-        arrays = [
-            _checked_ids(history, fitted.n_items, "item", where=f"history {position}")
-            for position, history in enumerate(histories)
-        ]
-        lengths = np.fromiter((len(array) for array in arrays), dtype=np.int64, count=len(arrays))
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
-        indices = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
-        data = np.full(len(indices), fitted.history_weight, dtype=np.float32)
-        matrix = sp.csr_matrix((data, indices, indptr), shape=(len(arrays), fitted.n_items))
-        matrix.sum_duplicates()
-        return matrix
-
-
-def _ranked(
-    score_rows: Callable[[NDArray[np.int64]], NDArray[np.float32]],
-    n_rows: int,
-    k: int,
-    seen: sp.csr_matrix | None,
-    chunk_size: int,
-) -> Recommendations:
-    # Imported here, not at the top: mercato.evaluate imports mercato.models.
-    from mercato.evaluate._ranking import rank_topk
-
-    items = np.full((n_rows, k), -1, dtype=np.int64)
-    scores = np.full((n_rows, k), -np.inf, dtype=np.float32)
-    for start in range(0, n_rows, chunk_size):
-        rows = np.arange(start, min(start + chunk_size, n_rows), dtype=np.int64)
-        chunk_scores = score_rows(rows)
-
-        # One chunk per rank_topk call, so the chunk's scores are still here to read back.
-        top = rank_topk(
-            _constant(chunk_scores),
-            np.arange(len(rows), dtype=np.int64),
-            k,
-            exclude=seen[rows] if seen is not None else None,
-            chunk_size=len(rows),
-        )
-        ranked = top >= 0
-        items[rows] = top
-        scores[rows] = np.where(
-            ranked, np.take_along_axis(chunk_scores, np.maximum(top, 0), axis=1), -np.inf
-        )
-    return Recommendations(items=items, scores=scores)
-
-
-def _constant(
-    scores: NDArray[np.float32],
-) -> Callable[[NDArray[np.int64]], NDArray[np.float32]]:
-    return lambda _rows: scores
-
-
-def _checked_ids(
-    ids: ArrayLike, size: int, kind: str, *, where: str | None = None
-) -> NDArray[np.int64]:
-    array = np.asarray(ids)
-    if array.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
-        raise DataError(
-            f"{kind} indices must be a 1-D integer array",
-            found=f"{array.dtype} array of shape {array.shape}",
-            fix=f"pass dense {kind} indices (Dataset.{kind}_index maps string ids)",
-        )
-    outside = (array < 0) | (array >= size)
-    if outside.any():
-        prefix = f"{where}: " if where else ""
-        raise DataError(
-            f"{prefix}{kind} index outside the fitted id space",
-            found=int(array[np.flatnonzero(outside)[0]]),
-            expected=f"{kind} indices in [0, {size})",
-            fix=f"map unknown {kind}s to a known index, or refit on a dataset that has them",
-        )
-    return array.astype(np.int64, copy=False)
-
-
-def _check_positive(name: str, value: int) -> None:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer; got {value!r}.")

@@ -65,6 +65,7 @@ class EASE(Recommender[EASEConfig]):
                 f"use itemknn for a catalogue this large, or raise max_items if memory allows."
             )
 
+        logger.debug("EASE: inverting a %d x %d Gram matrix", n_items, n_items)
         rows = training.rows
         gram = np.asarray((rows.T @ rows).toarray(), dtype=np.float32)  # [I, I] = X^T X
         gram[np.diag_indices(n_items)] += np.float32(self.config.l2)

@@ -12,7 +12,13 @@ from numpy.typing import NDArray
 from mercato.models._artifact import pack_csr, unpack_csr
 from mercato.models._base import Recommender
 from mercato.models._config import ModelConfig, check_float, check_int
-from mercato.models._neighbours import block_size, row_norms, shrunk_cosine, top_k_per_row
+from mercato.models._neighbours import (
+    drop_pairs,
+    row_blocks,
+    row_norms,
+    shrunk_cosine,
+    top_k_per_row,
+)
 from mercato.models._training import TrainingData
 
 __all__ = ["ItemKNN", "ItemKNNConfig", "UserKNN", "UserKNNConfig"]
@@ -77,20 +83,13 @@ class ItemKNN(Recommender[ItemKNNConfig]):
     def _fit(self, training: TrainingData) -> None:
         item_vectors = training.rows.T.tocsr()  # [I, R]
         norms = row_norms(item_vectors)
-        n_items = training.n_items
 
-        step = block_size(n_items)
         blocks = []
-        for start in range(0, n_items, step):
-            block_items = np.arange(start, min(start + step, n_items))
+        for block in row_blocks(item_vectors, training.rows):
             similarities = shrunk_cosine(
-                item_vectors[block_items],
-                norms[block_items],
-                training.rows,
-                norms,
-                self.config.shrinkage,
-            )  # [B, I]
-            similarities[np.arange(len(block_items)), block_items] = 0.0
+                item_vectors[block], norms[block], training.rows, norms, self.config.shrinkage
+            )  # [B, I], sparse
+            drop_pairs(similarities, np.arange(block.start, block.stop))
             blocks.append(top_k_per_row(similarities, self.config.k_neighbours))
         self._similarity = sp.vstack(blocks, format="csr", dtype=np.float32)
 
@@ -135,19 +134,21 @@ class UserKNN(Recommender[UserKNNConfig]):
         self, queries: sp.csr_matrix, own_rows: NDArray[np.int64] | None
     ) -> NDArray[np.float32]:
         """float32 ``[Q, I]`` from queries ``[Q, I]``; ``own_rows`` are the queries' own rows."""
-        n_queries = queries.shape[0]
-        scores = np.empty((n_queries, self._rows.shape[1]), dtype=np.float32)
-        step = block_size(self._rows.shape[0])
-        for start in range(0, n_queries, step):
-            block = queries[start : start + step]
+        scores = np.empty((queries.shape[0], self._rows.shape[1]), dtype=np.float32)
+        for block in row_blocks(queries, self._rows_t):
+            block_queries = queries[block]
             similarities = shrunk_cosine(
-                block, row_norms(block), self._rows_t, self._norms, self.config.shrinkage
-            )  # [B, R]
+                block_queries,
+                row_norms(block_queries),
+                self._rows_t,
+                self._norms,
+                self.config.shrinkage,
+            )  # [B, R], sparse
             if own_rows is not None:
-                similarities[np.arange(block.shape[0]), own_rows[start : start + step]] = 0.0
+                drop_pairs(similarities, own_rows[block])
 
             neighbours = top_k_per_row(similarities, self.config.k_neighbours)  # [B, R]
-            scores[start : start + block.shape[0]] = (neighbours @ self._rows).toarray()
+            scores[block] = (neighbours @ self._rows).toarray()
         return scores
 
     def _state(self) -> dict[str, NDArray[Any]]:

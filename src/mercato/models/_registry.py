@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +17,43 @@ from mercato.models._popularity import Popularity, RecentPopularity
 __all__ = ["get_model", "load_model", "model_class", "model_names"]
 
 _MODELS: dict[str, type[Recommender[Any]]] = {
-    model.name: model for model in (Popularity, RecentPopularity, ItemKNN, UserKNN, EASE, ALS, BPR)
+    model.name: model
+    for model in (
+        Popularity,
+        RecentPopularity,
+        ItemKNN,
+        UserKNN,
+        EASE,
+        ALS,
+        BPR,
+    )
+}
+
+#: Models built on torch, imported on first use so that the CF baselines, the CLI and the
+#: service start without loading torch (and work where the ``features`` extra is not installed).
+_LAZY_MODELS: dict[str, tuple[str, str]] = {
+    "caser": ("mercato.models.sequence", "Caser"),
+    "gru4rec": ("mercato.models.sequence", "GRU4Rec"),
+    "sasrec": ("mercato.models.sequence", "SASRec"),
 }
 
 
 def model_names() -> list[str]:
     """Names of every registered model, sorted."""
-    return sorted(_MODELS)
+    return sorted({*_MODELS, *_LAZY_MODELS})
 
 
 def model_class(name: str) -> type[Recommender[Any]]:
     """The model class registered as ``name``."""
+    if name in _LAZY_MODELS and name not in _MODELS:
+        module, attribute = _LAZY_MODELS[name]
+        try:
+            _MODELS[name] = getattr(import_module(module), attribute)
+        except ImportError as error:
+            raise ConfigError(
+                f"model {name!r} needs torch ({error}); install it with "
+                "pip install 'mercato[features]'"
+            ) from error
     try:
         return _MODELS[name]
     except KeyError:
@@ -49,11 +76,11 @@ def load_model(path: str | Path) -> Recommender[Any]:
     """The model saved at ``path``, whatever its kind (read from its ``model.json``)."""
     meta, _ = read_artifact(path)
     name = meta["name"]
-    if name not in _MODELS:
+    if name not in model_names():
         raise DataError(
             "the artifact holds a model this mercato version does not know",
             file=Path(path) / "model.json",
             found=name,
             expected=f"one of {', '.join(model_names())}",
         )
-    return _MODELS[name].load(path)
+    return model_class(name).load(path)

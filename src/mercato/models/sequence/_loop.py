@@ -1,0 +1,365 @@
+"""The one training loop of every sequence encoder: AdamW, softmax losses, early stopping.
+
+Shape letters: ``B`` batch rows, ``L`` window length, ``D`` embedding width, ``I`` items,
+``N`` training positions in a batch, ``K`` sampled negatives.
+
+Each epoch shuffles the training windows, takes AdamW steps on mini-batches, then ranks every
+item for each validation window (NDCG@10, full ranking). The best epoch's weights are kept in
+memory and restored at the end; training stops after ``patience`` epochs without a better
+validation score.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import Tensor
+from torch.nn import functional
+
+from mercato.models.sequence._config import SequenceConfig
+from mercato.models.sequence._data import Windows
+from mercato.models.sequence._modules import ItemTower, SequenceEncoder
+
+__all__ = ["EpochReport", "encode_scores", "seeded", "train", "validation_ndcg"]
+
+logger = logging.getLogger(__name__)
+
+#: Rows encoded and scored at once outside training: peak memory ~ ``rows * I * 4`` bytes.
+SCORING_ROWS = 1024
+
+#: Validation metric cut-off.
+NDCG_DEPTH = 10
+
+#: Batches whose rows are sorted by length together; see ``_batches``.
+BUCKET_BATCHES = 64
+
+Loss = Callable[[Tensor, Tensor, ItemTower], Tensor]
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """One epoch of training: mean loss, validation NDCG@10 (NaN without validation), time."""
+
+    epoch: int
+    loss: float
+    valid_ndcg: float
+    seconds: float
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seeds torch for the block and gives the caller's random state back afterwards.
+
+    Inside, torch's global generator (weight initialisation, dropout, negatives) starts from
+    ``seed``, so the same seed and data give the same weights. Every kernel these encoders run
+    on a CPU is deterministic; ``torch.use_deterministic_algorithms`` is not switched on,
+    because it guards GPU kernels only and its first call imports torch's compiler stack
+    (seconds).
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def train(
+    encoder: SequenceEncoder,
+    examples: Windows,
+    valid: Windows | None,
+    config: SequenceConfig,
+    *,
+    name: str,
+) -> list[EpochReport]:
+    """Trains ``encoder`` in place on ``examples`` and leaves it at its best validation epoch.
+
+    Without validation windows every epoch counts as the best, so the last one is kept. Call
+    inside :func:`seeded`. Returns one report per epoch run.
+    """
+    targets = _target_counts(examples, encoder.tower.n_items)
+    loss_of = _loss(config, targets)
+    optimiser = torch.optim.AdamW(
+        encoder.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    order_rng = np.random.default_rng(config.seed)
+    tensors = _as_tensors(examples)
+
+    reports: list[EpochReport] = []
+    best_ndcg, best_epoch, best_state = -math.inf, 0, _snapshot(encoder)
+    for epoch in range(1, config.max_epochs + 1):
+        started = time.perf_counter()
+        loss = _epoch(encoder, tensors, order_rng, optimiser, loss_of, config.batch_size)
+        ndcg = validation_ndcg(encoder, valid) if valid is not None else math.nan
+        report = EpochReport(epoch, loss, ndcg, time.perf_counter() - started)
+        reports.append(report)
+
+        improved = valid is None or ndcg > best_ndcg
+        if improved:
+            best_ndcg, best_epoch, best_state = ndcg, epoch, _snapshot(encoder)
+        _log_epoch(name, config.max_epochs, report, improved)
+        if epoch - best_epoch >= config.patience:
+            logger.info(
+                "%s: no better validation NDCG@10 for %d epochs; stopping",
+                name,
+                epoch - best_epoch,
+            )
+            break
+
+    encoder.load_state_dict(best_state)
+    encoder.eval()
+    if valid is not None:
+        logger.info("%s: restored epoch %d (valid NDCG@10 %.4f)", name, best_epoch, best_ndcg)
+    return reports
+
+
+def validation_ndcg(encoder: SequenceEncoder, valid: Windows) -> float:
+    """Mean NDCG@10 of the validation targets ``[V]`` over a full ranking of every item.
+
+    Items in a window's own inputs are left out of its ranking (as ``recommend`` leaves out
+    seen items), so a target that repeats one of them counts as a miss.
+    """
+    assert valid.targets is not None  # validation windows always carry their targets
+    encoder.eval()
+    gains = []
+    with torch.inference_mode():
+        # A zero row in front stands for padding: the shifted input ids then index the scores
+        # directly, and seen items are masked with one scatter.
+        vectors = encoder.item_vectors()  # [I, D]
+        padded = torch.cat([torch.zeros_like(vectors[:1]), vectors])  # [1 + I, D]
+        for rows in _scoring_chunks(encoder, valid):
+            gains.append(_ndcg_of_rows(encoder, padded, valid.rows(rows)))
+    return float(torch.cat(gains).mean()) if gains else math.nan
+
+
+def encode_scores(encoder: SequenceEncoder, windows: Windows) -> NDArray[np.float32]:
+    """float32 ``[N, I]`` scores of every item after each window, in batches, no gradients."""
+    encoder.eval()
+    scores = np.empty((len(windows), encoder.tower.n_items), dtype=np.float32)
+    with torch.inference_mode():
+        vectors = encoder.item_vectors()  # [I, D]
+        for rows in _scoring_chunks(encoder, windows):
+            items, types, gaps = _inputs(encoder, windows.rows(rows))
+            states = encoder.last_state(items, types, gaps)  # [B, D]
+            scores[rows] = (states @ vectors.T).numpy()  # [B, I]
+    return scores
+
+
+def _scoring_chunks(encoder: SequenceEncoder, windows: Windows) -> list[NDArray[np.int64]]:
+    """Row indices of each chunk scored at once: in length order where the encoder trims
+    windows, so that short windows are not padded to the longest one of a random chunk."""
+    rows = np.arange(len(windows))
+    if encoder.any_length:
+        rows = np.argsort((windows.items > 0).sum(axis=1), kind="stable")
+    return [rows[start : start + SCORING_ROWS] for start in range(0, len(rows), SCORING_ROWS)]
+
+
+# ------------------------------------------------------------------------------------------------
+# One epoch
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Tensors:
+    items: Tensor  # [N, L]
+    types: Tensor  # [N, L]
+    gaps: Tensor  # [N, L]
+    targets: Tensor  # [N, L] or [N]
+    lengths: NDArray[np.int64]  # [N] events in each window
+
+
+def _epoch(
+    encoder: SequenceEncoder,
+    tensors: _Tensors,
+    order_rng: np.random.Generator,
+    optimiser: torch.optim.Optimizer,
+    loss_of: Loss,
+    batch_size: int,
+) -> float:
+    """One pass over the shuffled examples; returns the mean batch loss."""
+    encoder.train()
+    lengths = tensors.lengths if encoder.any_length else None
+    losses = []
+    for batch in _batches(order_rng, len(tensors.items), batch_size, lengths):
+        items, types, gaps, targets = _batch(encoder, tensors, torch.from_numpy(batch))
+        states = encoder(items, types, gaps)  # [B, L, D] or [B, D]
+        if encoder.every_position:
+            real = targets >= 0  # [B, L]
+            states, targets = states[real], targets[real]  # [N, D], [N]
+        loss = loss_of(states, targets, encoder.tower)
+        optimiser.zero_grad(set_to_none=True)
+        torch.autograd.backward(loss)
+        optimiser.step()
+        losses.append(float(loss.detach()))
+    return float(np.mean(losses)) if losses else math.nan
+
+
+def _batches(
+    order_rng: np.random.Generator,
+    n_rows: int,
+    batch_size: int,
+    lengths: NDArray[np.int64] | None,
+) -> list[NDArray[np.int64]]:
+    """Row indices of each batch of one epoch, in a random order.
+
+    With ``lengths`` (encoders that take trimmed windows), rows are sorted by length within
+    pools of ``BUCKET_BATCHES`` shuffled batches before being cut into batches: a batch then
+    holds windows of similar length, and trimming its padding-only columns saves most of the
+    work on data where most sequences are far shorter than ``max_len``. Pools and batch
+    order stay random, so every batch is still a random draw of similar-length rows.
+    """
+    order = order_rng.permutation(n_rows)
+    if lengths is None:
+        return [order[start : start + batch_size] for start in range(0, n_rows, batch_size)]
+
+    batches: list[NDArray[np.int64]] = []
+    pool_size = batch_size * BUCKET_BATCHES
+    for pool_start in range(0, n_rows, pool_size):
+        pool = order[pool_start : pool_start + pool_size]
+        pool = pool[np.argsort(lengths[pool], kind="stable")]
+        batches.extend(
+            pool[start : start + batch_size] for start in range(0, len(pool), batch_size)
+        )
+    return [batches[index] for index in order_rng.permutation(len(batches))]
+
+
+def _batch(
+    encoder: SequenceEncoder, tensors: _Tensors, rows: Tensor
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    items = tensors.items[rows]  # [B, L]
+    width = _width(encoder, items)
+    targets = tensors.targets[rows]
+    if encoder.every_position:
+        targets = targets[:, -width:]  # [B, W]
+    return items[:, -width:], tensors.types[rows, -width:], tensors.gaps[rows, -width:], targets
+
+
+def _width(encoder: SequenceEncoder, items: Tensor) -> int:
+    """Columns to keep: all, or (for encoders that allow it) those holding any event."""
+    if not encoder.any_length:
+        return int(items.shape[1])
+    return max(1, int((items > 0).sum(dim=1).max()))
+
+
+def _inputs(encoder: SequenceEncoder, windows: Windows) -> tuple[Tensor, Tensor, Tensor]:
+    items = torch.from_numpy(windows.items)
+    width = _width(encoder, items)
+    types, gaps = torch.from_numpy(windows.types), torch.from_numpy(windows.gaps)
+    return items[:, -width:], types[:, -width:], gaps[:, -width:]
+
+
+def _as_tensors(examples: Windows) -> _Tensors:
+    assert examples.targets is not None  # training windows always carry their targets
+    return _Tensors(
+        torch.from_numpy(examples.items),
+        torch.from_numpy(examples.types),
+        torch.from_numpy(examples.gaps),
+        torch.from_numpy(examples.targets),
+        (examples.items > 0).sum(axis=1),
+    )
+
+
+def _snapshot(encoder: SequenceEncoder) -> dict[str, Tensor]:
+    return {key: value.detach().clone() for key, value in encoder.state_dict().items()}
+
+
+def _log_epoch(name: str, max_epochs: int, report: EpochReport, improved: bool) -> None:
+    logger.info(
+        "%s epoch %d/%d: loss %.4f, valid NDCG@10 %.4f%s, %.2f s",
+        name,
+        report.epoch,
+        max_epochs,
+        report.loss,
+        report.valid_ndcg,
+        " (best)" if improved and not math.isnan(report.valid_ndcg) else "",
+        report.seconds,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Losses
+# ------------------------------------------------------------------------------------------------
+
+
+def _loss(config: SequenceConfig, target_counts: NDArray[np.float64]) -> Loss:
+    if config.loss == "softmax":
+        return _full_softmax
+    probabilities = None
+    if config.negative_sampler == "popularity":
+        probabilities = torch.from_numpy((target_counts + 1.0) / (target_counts + 1.0).sum())
+    return _SampledSoftmax(
+        config.n_negatives, len(target_counts), probabilities, config.logq_correction
+    )
+
+
+def _full_softmax(states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
+    """Cross-entropy over every item: states ``[N, D]``, targets ``[N]``."""
+    logits = states @ tower.item_vectors().T  # [N, I]
+    return functional.cross_entropy(logits, targets)
+
+
+class _SampledSoftmax:
+    """Cross-entropy over each target and ``K`` negatives drawn once per batch.
+
+    Sharing the negatives across the batch turns the negative logits into one ``[N, D] x
+    [D, K]`` product, the cheap form on a CPU. A negative that happens to be a row's target is
+    masked out of that row (an accidental hit is not a negative). With a non-uniform sampler,
+    ``logq`` of ``log Q`` is subtracted from every logit (Yi et al., RecSys 2019), so that
+    popular items are not over-penalised for being drawn often.
+    """
+
+    def __init__(
+        self, n_negatives: int, n_items: int, probabilities: Tensor | None, logq: float
+    ) -> None:
+        self.n_negatives = n_negatives
+        self.n_items = n_items
+        self.probabilities = probabilities
+        self.log_q = torch.log(probabilities).float() * logq if probabilities is not None else None
+
+    def __call__(self, states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
+        negatives = self._draw()  # [K]
+        positive = (states * tower(targets + 1)).sum(dim=1, keepdim=True)  # [N, 1]
+        negative = states @ tower(negatives + 1).T  # [N, K]
+        negative = negative.masked_fill(negatives[None, :] == targets[:, None], -math.inf)
+        logits = torch.cat([positive, negative], dim=1)  # [N, 1 + K]
+        if self.log_q is not None:
+            log_q_negatives = self.log_q[negatives][None, :].expand_as(negative)  # [N, K]
+            logits = logits - torch.cat([self.log_q[targets, None], log_q_negatives], dim=1)
+        zeros = torch.zeros(len(targets), dtype=torch.long)  # the target is column 0
+        return functional.cross_entropy(logits, zeros)
+
+    def _draw(self) -> Tensor:
+        if self.probabilities is None:
+            return torch.randint(self.n_items, (self.n_negatives,))
+        return torch.multinomial(self.probabilities, self.n_negatives, replacement=True)
+
+
+def _target_counts(examples: Windows, n_items: int) -> NDArray[np.float64]:
+    assert examples.targets is not None  # training windows always carry their targets
+    targets = examples.targets[examples.targets >= 0]
+    return np.bincount(targets, minlength=n_items).astype(np.float64)
+
+
+# ------------------------------------------------------------------------------------------------
+# Validation
+# ------------------------------------------------------------------------------------------------
+
+
+def _ndcg_of_rows(encoder: SequenceEncoder, padded: Tensor, rows: Windows) -> Tensor:
+    """NDCG@10 ``[B]`` of one chunk of validation windows; ``padded`` is ``[1 + I, D]``."""
+    assert rows.targets is not None  # validation windows always carry their targets
+    items, types, gaps = _inputs(encoder, rows)
+    states = encoder.last_state(items, types, gaps)  # [B, D]
+    scores = states @ padded.T  # [B, 1 + I], column 0 = padding
+    scores.scatter_(1, items, -math.inf)  # seen items and the padding column
+    target_scores = scores.gather(1, torch.from_numpy(rows.targets + 1)[:, None])  # [B, 1]
+
+    rank = (scores > target_scores).sum(dim=1)  # [B], 0 = first
+    hit = torch.isfinite(target_scores[:, 0]) & (rank < NDCG_DEPTH)
+    gain = 1.0 / torch.log2(rank.double() + 2.0)  # [B]
+    return torch.where(hit, gain, torch.zeros_like(gain))

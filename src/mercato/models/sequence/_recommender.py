@@ -1,0 +1,170 @@
+"""What every sequence model shares: fit through the one loop, score by encoding windows.
+
+A subclass only names itself, its config class and its encoder (``_build_encoder``).
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import abstractmethod
+from typing import Any, TypeVar
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from numpy.typing import NDArray
+
+from mercato.models._base import Recommender
+from mercato.models._training import TrainingData
+from mercato.models.sequence._config import SequenceConfig
+from mercato.models.sequence._data import (
+    Windows,
+    build_sequences,
+    hold_out_last,
+    resolve_key,
+    training_windows,
+    windows_of_histories,
+    windows_of_users,
+)
+from mercato.models.sequence._loop import encode_scores, seeded, train
+from mercato.models.sequence._modules import ItemTower, SequenceEncoder
+
+__all__ = ["SequenceRecommender"]
+
+logger = logging.getLogger(__name__)
+
+ConfigT = TypeVar("ConfigT", bound=SequenceConfig)
+
+_NETWORK = "net."
+
+
+class SequenceRecommender(Recommender[ConfigT]):
+    """A next-item model: an encoder over each user's recent events, scored against items.
+
+    ``fit`` cuts the training events into sequences (per user, or per session, see
+    ``sequence_key``), holds out the last event of each sequence of three or more for early
+    stopping, and trains through the shared loop. ``score_users`` encodes the last ``max_len``
+    events of each user's training history (behaviour types and time gaps included);
+    ``score_histories`` encodes the given item order, every event typed as the most common
+    training behaviour, with unknown time gaps. Cold users and empty histories get popularity.
+
+    ``fit`` seeds torch from ``config.seed`` inside a forked random state and turns on
+    deterministic algorithms while it runs, so it does not disturb the caller's generator. It
+    uses torch's current thread count (``torch.set_num_threads``).
+
+    Stability: experimental.
+    """
+
+    _encoder: SequenceEncoder
+    _user_windows: Windows  # [n_users, L]; all padding for users without events
+    _behaviour: int  # behaviour input given to every event of a plain history
+
+    # ----------------------------------------------------------------------------------------
+    # What a subclass provides
+    # ----------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def _build_encoder(self, tower: ItemTower) -> SequenceEncoder:
+        """The untrained encoder over ``tower``."""
+
+    def _build_tower(self, n_items: int) -> ItemTower:
+        """The item tower: the seam where a multimodal tower will replace the id embedding."""
+        return ItemTower(n_items, self.config.embedding_dim)
+
+    # ----------------------------------------------------------------------------------------
+    # Fit
+    # ----------------------------------------------------------------------------------------
+
+    def _fit(self, training: TrainingData) -> None:
+        config, dataset = self.config, training.dataset
+        key = resolve_key(dataset, config.sequence_key)
+        sequences = build_sequences(dataset, config.weights, key, config.time_buckets)
+        train_sequences, valid = hold_out_last(sequences, config.max_len)
+
+        with seeded(config.seed):
+            encoder = self._build_encoder(self._build_tower(training.n_items))
+            examples = training_windows(
+                train_sequences, config.max_len, every_position=encoder.every_position
+            )
+            logger.info(
+                "%s: %d %s sequences, %d training windows, %d validation targets",
+                self.name,
+                len(sequences),
+                key,
+                len(examples),
+                len(valid),
+            )
+            self._train(encoder, examples, valid)
+
+        self._encoder = encoder.eval()
+        self._user_windows = windows_of_users(
+            dataset, config.weights, config.time_buckets, config.max_len
+        )
+        self._behaviour = _most_common(sequences.types)
+
+    def _train(self, encoder: SequenceEncoder, examples: Windows, valid: Windows) -> None:
+        if not len(examples):
+            logger.warning(
+                "%s: no sequence has two events to learn a transition from; the encoder "
+                "stays untrained",
+                self.name,
+            )
+            return
+        train(encoder, examples, valid if len(valid) else None, self.config, name=self.name)
+
+    # ----------------------------------------------------------------------------------------
+    # Score
+    # ----------------------------------------------------------------------------------------
+
+    def _score_users(self, users: NDArray[np.int64]) -> NDArray[np.float32]:
+        return encode_scores(self._encoder, self._user_windows.rows(users))
+
+    def _score_ordered_histories(
+        self, history_items: sp.csr_matrix, histories: list[NDArray[np.int64]]
+    ) -> NDArray[np.float32]:
+        windows = windows_of_histories(histories, self._behaviour, self.config.max_len)
+        return encode_scores(self._encoder, windows)
+
+    def _score_histories(self, history_items: sp.csr_matrix) -> NDArray[np.float32]:
+        # A matrix carries no order: its items are read in index order, once each. The base
+        # class hands sequence models the ordered histories instead; this serves direct calls.
+        histories = np.split(history_items.indices.astype(np.int64), history_items.indptr[1:-1])
+        return self._score_ordered_histories(history_items, histories)
+
+    # ----------------------------------------------------------------------------------------
+    # Save and load
+    # ----------------------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, NDArray[Any]]:
+        network = {
+            f"{_NETWORK}{key}": value.detach().cpu().numpy()
+            for key, value in self._encoder.state_dict().items()
+        }
+        return {
+            **network,
+            "n_items": np.asarray(self._encoder.tower.n_items, dtype=np.int64),
+            "behaviour": np.asarray(self._behaviour, dtype=np.int64),
+            "user_items": self._user_windows.items,
+            "user_types": self._user_windows.types,
+            "user_gaps": self._user_windows.gaps,
+        }
+
+    def _restore(self, state: dict[str, NDArray[Any]]) -> None:
+        with seeded(self.config.seed):
+            encoder = self._build_encoder(self._build_tower(int(state["n_items"])))
+        weights = {
+            key.removeprefix(_NETWORK): torch.from_numpy(value)
+            for key, value in state.items()
+            if key.startswith(_NETWORK)
+        }
+        encoder.load_state_dict(weights)
+        self._encoder = encoder.eval()
+        self._behaviour = int(state["behaviour"])
+        self._user_windows = Windows(state["user_items"], state["user_types"], state["user_gaps"])
+
+
+def _most_common(types: NDArray[np.int64]) -> int:
+    """The most frequent behaviour input (ties: the lower code); 1 (a view) when empty."""
+    if len(types) == 0:
+        return 1
+    return int(np.argmax(np.bincount(types)))

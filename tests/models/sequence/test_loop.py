@@ -1,0 +1,115 @@
+"""The shared training loop: early stopping, restoring the best epoch, logging, determinism."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mercato.models.sequence import _loop
+from mercato.models.sequence._data import Windows
+from mercato.models.sequence._modules import SequenceEncoder
+
+from ..data import make_dataset
+from .planted import cycles
+from .test_learning import build
+
+LOOP_LOGGER = "mercato.models.sequence._loop"
+
+
+def scripted_validation(values: list[float]) -> tuple[Callable[..., float], list[int]]:
+    """A stand-in for ``validation_ndcg`` that returns ``values`` in turn and counts calls."""
+    calls: list[int] = []
+    stream: Iterator[float] = iter(values)
+
+    def validate(encoder: SequenceEncoder, valid: Windows) -> float:
+        calls.append(len(calls) + 1)
+        return next(stream)
+
+    return validate, calls
+
+
+def epoch_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The one-line-per-epoch reports the loop logged."""
+    records = [r for r in caplog.records if r.name == LOOP_LOGGER]
+    return [r.getMessage() for r in records if "epoch %d/%d" in r.msg]
+
+
+def test_early_stopping_stops_and_restores_the_best_epoch(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, train, _, _ = cycles()
+    users = np.arange(train.n_users)
+
+    # Best at epoch 2, then two epochs without a better score: patience 2 stops after epoch 4.
+    validate, calls = scripted_validation([0.1, 0.5, 0.3, 0.4, 0.9, 0.9])
+    monkeypatch.setattr(_loop, "validation_ndcg", validate)
+    with caplog.at_level(logging.INFO, logger=LOOP_LOGGER):
+        stopped = build("gru4rec", max_epochs=6, patience=2).fit(train)
+    assert len(calls) == 4
+    assert len(epoch_lines(caplog)) == 4
+    assert "restored epoch 2" in caplog.text
+
+    # Validation draws no random numbers, so two epochs with no stopping give epoch 2's weights.
+    validate, _ = scripted_validation([0.1, 0.5])
+    monkeypatch.setattr(_loop, "validation_ndcg", validate)
+    two_epochs = build("gru4rec", max_epochs=2, patience=2).fit(train)
+    np.testing.assert_array_equal(stopped.score_users(users), two_epochs.score_users(users))
+    # ...and restoring did something: the last epoch's weights score differently.
+    validate, _ = scripted_validation([0.1, 0.2, 0.3, 0.4])
+    monkeypatch.setattr(_loop, "validation_ndcg", validate)
+    four_epochs = build("gru4rec", max_epochs=4, patience=4).fit(train)
+    assert not np.array_equal(four_epochs.score_users(users), two_epochs.score_users(users))
+
+
+def test_training_stops_once_validation_cannot_improve(caplog: pytest.LogCaptureFixture) -> None:
+    _, train, _, _ = cycles()
+    with caplog.at_level(logging.INFO, logger=LOOP_LOGGER):
+        build("sasrec", max_epochs=60, patience=2).fit(train)
+    lines = epoch_lines(caplog)
+    assert 3 <= len(lines) < 60
+    assert "valid NDCG@10" in lines[0] and " s" in lines[0]
+
+
+def test_without_validation_every_epoch_runs(caplog: pytest.LogCaptureFixture) -> None:
+    # Sequences of two events are too short to give one to validation.
+    frame = pd.DataFrame({"user_idx": np.repeat(np.arange(6), 2), "item_idx": [0, 1, 1, 2] * 3})
+    with caplog.at_level(logging.INFO, logger=LOOP_LOGGER):
+        model = build("sasrec", max_epochs=3, patience=1).fit(make_dataset(frame, 6, 3))
+    assert len(epoch_lines(caplog)) == 3
+    assert np.isfinite(model.score_users(np.arange(6))).all()
+
+
+def test_nothing_to_learn_leaves_the_encoder_untrained(caplog: pytest.LogCaptureFixture) -> None:
+    frame = pd.DataFrame({"user_idx": [0, 1, 2], "item_idx": [0, 1, 2]})
+    with caplog.at_level(logging.WARNING):
+        model = build("caser").fit(make_dataset(frame, 3, 4))
+    assert "stays untrained" in caplog.text
+    assert np.isfinite(model.score_users(np.arange(3))).all()
+
+
+def test_the_seed_decides_the_model_and_the_callers_generator_is_left_alone() -> None:
+    _, train, _, _ = cycles()
+    users = np.arange(train.n_users)
+
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    first = build("sasrec", max_epochs=2, seed=1).fit(train).score_users(users)
+    np.testing.assert_array_equal(torch.rand(3).numpy(), expected_next.numpy())
+
+    again = build("sasrec", max_epochs=2, seed=1).fit(train).score_users(users)
+    other = build("sasrec", max_epochs=2, seed=2).fit(train).score_users(users)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_fit_respects_the_torch_thread_count() -> None:
+    _, train, _, _ = cycles(n_sequences=20)
+    torch.set_num_threads(1)
+    build("gru4rec", max_epochs=1).fit(train)
+    assert torch.get_num_threads() == 1
