@@ -106,7 +106,7 @@ def _lookup(
 ) -> NDArray[np.int64]:
     index = pd.Index(known)
     wanted = [str(value) for value in ids]
-    positions = index.get_indexer(wanted)
+    positions = index.get_indexer(pd.Index(wanted, dtype=object))
     unknown = positions < 0
     if unknown.any():
         if missing is None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from types import TracebackType
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 __all__ = ["Phases"]
+
+logger = logging.getLogger(__name__)
 
 
 class Phases:
@@ -24,8 +28,9 @@ class Phases:
             else None
         )
         self._total = total
-        self._task: int | None = None
+        self._task: TaskID | None = None
         self._started = False
+        self._phase: tuple[str, float] | None = None
 
     def __enter__(self) -> Phases:
         if self._progress is not None:
@@ -35,6 +40,8 @@ class Phases:
 
     def step(self, description: str) -> None:
         """Mark the previous phase done and show the next one."""
+        self._log_done()
+        self._phase = (description, time.perf_counter())
         if self._progress is None or self._task is None:
             return
         if self._started:
@@ -48,5 +55,12 @@ class Phases:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if error is None:
+            self._log_done()
         if self._progress is not None:
             self._progress.stop()
+
+    def _log_done(self) -> None:
+        if self._phase is not None:
+            description, started = self._phase
+            logger.info("%s took %.1fs", description, time.perf_counter() - started)

@@ -95,6 +95,8 @@ def csv_scan(
     missing = [name for name in required if name not in columns]
     if missing:
         raise _missing_columns_error(path, delimiter, columns, missing)
+    if names is None:
+        _check_delimiter(path, delimiter, columns)
 
     spec = ", ".join(f"{sql_literal(name)}: 'VARCHAR'" for name in columns)
     options = [
@@ -141,16 +143,7 @@ def _missing_columns_error(
     path: Path, delimiter: str, columns: tuple[str, ...], missing: list[str]
 ) -> SchemaError:
     """Name the missing columns, and the likely delimiter when the header did not split."""
-    if len(columns) == 1:
-        for candidate in (",", ";", "\t", "|"):
-            if candidate != delimiter and candidate in columns[0]:
-                return SchemaError(
-                    "the header did not split into columns with the expected delimiter",
-                    file=path,
-                    found=columns[0][:80],
-                    expected=f"fields separated by {delimiter!r}",
-                    fix=f"the file looks {candidate!r}-separated: pass delimiter={candidate!r}",
-                )
+    _check_delimiter(path, delimiter, columns)
     return SchemaError(
         f"missing required column(s) {', '.join(missing)}",
         file=path,
@@ -158,3 +151,19 @@ def _missing_columns_error(
         expected=f"columns {', '.join(missing)}",
         fix="rename the columns in the file or map them in the source config",
     )
+
+
+def _check_delimiter(path: Path, delimiter: str, columns: tuple[str, ...]) -> None:
+    """A header that stayed one column but holds another separator means the wrong delimiter."""
+    if len(columns) != 1:
+        return
+    for candidate in (",", ";", "\t", "|"):
+        if candidate != delimiter and candidate in columns[0]:
+            raise SchemaError(
+                "the header did not split into columns with the expected delimiter",
+                file=path,
+                found=columns[0][:80],
+                expected=f"fields separated by {delimiter!r}",
+                fix=f"the file looks {candidate!r}-separated: set delimiter: {candidate!r} for "
+                "this table in mercato.yaml",
+            )

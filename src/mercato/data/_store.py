@@ -20,7 +20,7 @@ from mercato.data._sources import sql_literal
 from mercato.data._sql import first_row
 from mercato.errors import StoreError
 
-__all__ = ["DEFAULT_STORE", "Store", "StoreSummary"]
+__all__ = ["DEFAULT_STORE", "Store", "StoreSummary", "is_duckdb_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,30 +59,43 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        if self.path.is_dir():
+            raise StoreError(
+                f"{self.path} is a folder, not a store file; point --store at the .duckdb file "
+                "written by 'mercato ingest'"
+            )
         if not self.path.exists():
             raise StoreError(
                 f"no store at {self.path}; run 'mercato ingest SOURCE --format NAME "
                 f"--store {self.path}' (or 'mercato demo') first"
+            )
+        if not is_duckdb_file(self.path):
+            raise StoreError(
+                f"{self.path} is not a mercato store (not a DuckDB file at all); point "
+                "--store at a file written by 'mercato ingest'"
             )
         try:
             with self.connect() as con:
                 meta = dict(con.execute("SELECT key, value FROM mercato_meta").fetchall())
         except duckdb.Error as error:
             raise StoreError(
-                f"{self.path} is not a mercato store ({str(error).splitlines()[0]}); "
-                "point --store at a file written by 'mercato ingest'"
+                f"{self.path} is a DuckDB file but not a mercato store (it has no mercato_meta "
+                "table); point --store at a file written by 'mercato ingest'"
             ) from error
         self.meta: dict[str, str] = meta
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A read-only connection; close it (or use it as a context manager) when done."""
         try:
-            return duckdb.connect(str(self.path), read_only=True)
+            con = duckdb.connect(str(self.path), read_only=True)
         except duckdb.Error as error:
+            reason = str(error).splitlines()[0]
             raise StoreError(
-                f"cannot open {self.path} ({str(error).splitlines()[0]}); "
-                "is another process writing it?"
+                f"cannot open {self.path} ({reason}); is another process writing it?"
             ) from error
+        # Progress is the caller's to show; library code never prints.
+        con.execute("SET enable_progress_bar = false")
+        return con
 
     @property
     def tables(self) -> list[str]:
@@ -157,6 +170,15 @@ class Store:
             )
 
 
+def is_duckdb_file(path: Path) -> bool:
+    """Whether a file starts like a DuckDB database (its magic bytes follow an 8-byte checksum)."""
+    with path.open("rb") as handle:
+        return handle.read(12)[8:12] == _DUCKDB_MAGIC
+
+
+_DUCKDB_MAGIC = b"DUCK"
+
+
 def _with_string_ids(table: str, tables: list[str]) -> str:
     if table not in tables:
         raise StoreError(f"the store has no {table!r} table; it has {', '.join(tables)}")
@@ -170,10 +192,17 @@ def _with_string_ids(table: str, tables: list[str]) -> str:
         "users": "SELECT u.user_id, t.attributes FROM users t JOIN user_map u USING (user_idx) "
         "ORDER BY t.user_idx",
         "reviews": "SELECT u.user_id, i.item_id, t.rating, t.text, t.timestamp FROM reviews t "
-        "JOIN item_map i USING (item_idx) LEFT JOIN user_map u USING (user_idx)",
+        "JOIN item_map i USING (item_idx) LEFT JOIN user_map u USING (user_idx) "
+        "ORDER BY t.rowid",
+        # Clicked items back to string ids, in their order: one small lookup per list entry.
         "queries": "SELECT u.user_id, s.session_id, t.query, t.timestamp, "
-        "list_transform(t.clicked_items, x -> x) AS clicked_item_idx FROM queries t "
-        "LEFT JOIN user_map u USING (user_idx) LEFT JOIN session_map s USING (session_idx)",
+        "CASE WHEN t.clicked_items IS NOT NULL THEN COALESCE("
+        "(SELECT list(m.item_id ORDER BY c.rank) FROM "
+        "(SELECT unnest(t.clicked_items) AS item_idx, "
+        "generate_subscripts(t.clicked_items, 1) AS rank) c "
+        "JOIN item_map m USING (item_idx)), []::VARCHAR[]) END AS clicked_items FROM queries t "
+        "LEFT JOIN user_map u USING (user_idx) LEFT JOIN session_map s USING (session_idx) "
+        "ORDER BY t.rowid",
     }
     return joins[table]
 

@@ -165,13 +165,16 @@ def _draw_chunk(
     size = _session_sizes(rows, rng)
     session = np.repeat(np.arange(len(size), dtype=np.int64), size)
     first_row = np.cumsum(size) - size
-    # Sessions start early enough to end inside the window; the clip below catches the rare
-    # long one.
+    # Sessions start early enough to end inside the window. A long one starts earlier instead
+    # of being clipped at the end: clipping would give its last events one timestamp, and
+    # identical rows are duplicates to ingest.
     start = rng.integers(window[0], max(window[0] + 1, window[1] - 1800), len(size))
     gap = 1 + rng.exponential(40.0, rows).astype(np.int64)
     elapsed = np.cumsum(gap)
     elapsed -= np.repeat(elapsed[first_row], size)
-    second = np.minimum(start[session] + elapsed, window[1] - 1)
+    duration = elapsed[first_row + size - 1]
+    start = np.maximum(np.minimum(start, window[1] - 1 - duration), window[0])
+    second = start[session] + elapsed
 
     # Most events of a session concern its main item, the rest popular items; a session opens
     # with a view.
