@@ -73,7 +73,9 @@ def beyond(runs: list[dict]) -> list[str]:
     names = list(runs[0].get("beyond_accuracy", {}))
     segments = runs[0].get("segments", {})
     by_length = next((key for key in segments if key.endswith("by history length")), None)
-    buckets = list(segments.get(by_length, {})) if by_length else []
+    # Bucket order as the runner lists them (shortest history first), not alphabetical.
+    counts = segments.get("users by history length", {})
+    buckets = [b for b in counts if b in segments.get(by_length, {})] if by_length else []
     if not names:
         return []
     header = names + [f"{by_length.split(' by ')[0]} (history {b})" for b in buckets]
@@ -88,7 +90,6 @@ def beyond(runs: list[dict]) -> list[str]:
         cells = [f"{run['beyond_accuracy'][name]:.4f}" for name in names]
         cells += [f"{run['segments'][by_length].get(b, float('nan')):.4f}" for b in buckets]
         lines.append(f"| {run['model']} | " + " | ".join(cells) + " |")
-    counts = segments.get("users by history length", {})
     if counts:
         lines += [
             "",

@@ -297,12 +297,6 @@ def test_wands_queries_are_read(public_dataset: DatasetFolder) -> None:
 
 
 @pytest.mark.realdata
-@pytest.mark.xfail(
-    raises=SchemaError,
-    strict=True,
-    reason="the ingest pipeline refuses a shop with neither events nor items; WANDS has only "
-    "queries (remove this mark once _ingest._run accepts any non-empty set of tables)",
-)
 def test_wands_ingests_only_queries(public_dataset: DatasetFolder, tmp_path: Path) -> None:
     store = _ingest("wands", public_dataset("wands-queries"), tmp_path)
 

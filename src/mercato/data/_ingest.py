@@ -198,10 +198,10 @@ def _run(
     progress: bool,
 ) -> tuple[dict[str, int], list[CleaningStep]]:
     tables = [name for name in CANONICAL_TABLES if source.for_table(name)]
-    if "events" not in tables and "items" not in tables:
+    if not tables:
         raise SchemaError(
-            f"source {source.name!r} has neither events nor items",
-            expected="at least an events table or a catalogue",
+            f"source {source.name!r} describes no table",
+            expected="at least one of events, items, users, reviews or queries",
         )
 
     staged: dict[str, StagedTable] = {}
