@@ -16,7 +16,6 @@ import duckdb
 import pytest
 
 from mercato.data import Store, adapter_names, get_adapter, ingest
-from mercato.errors import SchemaError
 
 DatasetFolder = Callable[[str], Path]
 

@@ -375,12 +375,11 @@ def test_frame_rows_are_counted_without_a_header(previous: PreviousStore) -> Non
     assert "(line" not in str(error)
 
 
-def test_source_with_neither_events_nor_items(previous: PreviousStore) -> None:
-    users = pd.DataFrame({"user_id": ["u1"]})
-    error = failing(frame_source("users only", {"users": users}), previous)
+def test_source_without_tables(previous: PreviousStore) -> None:
+    error = failing(ShopSource("nothing", ()), previous)
 
     assert isinstance(error, SchemaError)
-    assert "neither events nor items" in str(error)
+    assert "describes no table" in str(error)
 
 
 def test_failed_ingest_into_a_new_folder_leaves_no_folder(folder: Path, tmp_path: Path) -> None:
