@@ -69,6 +69,15 @@ def test_formats_with_genuine_repeats_are_not_deduplicated(tmp_path: Path) -> No
     assert len(pairs(clean(tmp_path, repeats, CleaningConfig(dedupe=True)))) == 3
 
 
+def test_repeats_without_timestamps_are_behaviour_not_duplicates(tmp_path: Path) -> None:
+    # A session that views an item twice, in a format without times (sequence files).
+    rows = [("u1", "i1", "view", None), ("u1", "i2", "view", None), ("u1", "i1", "view", None)]
+    source = frame_source("s", {"events": events_frame(rows)})
+
+    assert len(pairs(clean(tmp_path, source, CleaningConfig()))) == 3
+    assert len(pairs(clean(tmp_path, source, CleaningConfig(dedupe=True)))) == 3
+
+
 def test_k_core_iterates_to_a_fixed_point(tmp_path: Path) -> None:
     # With k = 2: round 1 drops u3 (one event), i3 and i4 (one event each), which leaves u4
     # with a single event, dropped in round 2; round 3 changes nothing. A single pass would

@@ -87,7 +87,8 @@ def reject_duplicates(con: duckdb.DuckDBPyConnection, events: StagedTable) -> No
         con,
         f"""
         SELECT min(position), list(position ORDER BY position)[2], count(*)
-        FROM {EVENTS} WHERE hash({key}) IN (SELECT h FROM duplicate_hashes)
+        FROM {EVENTS}
+        WHERE timestamp IS NOT NULL AND hash({key}) IN (SELECT h FROM duplicate_hashes)
         GROUP BY {key} HAVING count(*) > 1 ORDER BY 1 LIMIT 1
         """,
     )
@@ -134,12 +135,16 @@ def _duplicate_candidates(con: duckdb.DuckDBPyConnection) -> bool:
     One aggregate over a 64-bit hash is far cheaper than grouping by seven columns; events with
     distinct hashes are certainly distinct, so the exact comparison only runs on the few (if
     any) that share one.
+
+    Only timestamped events can be duplicates: without a time, two equal rows are two repeats of
+    one behaviour (a session that views an item twice), not one event written twice.
     """
     key = ", ".join(EVENT_KEY)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE duplicate_hashes AS
-        SELECT h FROM (SELECT hash({key}) AS h FROM {EVENTS}) GROUP BY h HAVING count(*) > 1
+        SELECT h FROM (SELECT hash({key}) AS h FROM {EVENTS} WHERE timestamp IS NOT NULL)
+        GROUP BY h HAVING count(*) > 1
         """
     )
     row = first_row(con, "SELECT count(*) FROM duplicate_hashes")
@@ -160,7 +165,8 @@ def _dedupe(con: duckdb.DuckDBPyConnection) -> CleaningStep:
             DELETE FROM {EVENTS} WHERE position IN (
                 SELECT unnest(repeats) FROM (
                     SELECT list(position ORDER BY position)[2:] AS repeats
-                    FROM {EVENTS} WHERE hash({key}) IN (SELECT h FROM duplicate_hashes)
+                    FROM {EVENTS}
+                    WHERE timestamp IS NOT NULL AND hash({key}) IN (SELECT h FROM duplicate_hashes)
                     GROUP BY {key} HAVING count(*) > 1))
             """
         )
