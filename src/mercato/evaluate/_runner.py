@@ -13,7 +13,7 @@ import platform
 import resource
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -275,11 +275,9 @@ def _tune(
 
 def _config_of(model: Recommender[Any]) -> dict[str, Any]:
     config = getattr(model, "config", None)
-    if config is None:
+    if config is None or not is_dataclass(config) or isinstance(config, type):
         return {}
-    from dataclasses import asdict, is_dataclass
-
-    return asdict(config) if is_dataclass(config) and not isinstance(config, type) else {}
+    return asdict(config)
 
 
 def _peak_rss_mb() -> float:
