@@ -14,7 +14,7 @@ import duckdb
 
 from mercato.data._sql import first_row
 from mercato.data._validate import StagedTable
-from mercato.errors import ConfigError, DataError
+from mercato.errors import ConfigError
 
 __all__ = ["CleaningConfig", "CleaningStep", "clean_events", "reject_duplicates"]
 
@@ -96,16 +96,14 @@ def reject_duplicates(con: duckdb.DuckDBPyConnection, events: StagedTable) -> No
         return  # only hash collisions: every event is distinct
 
     first, second, copies = (int(value) for value in pair)
-    source, row = events.locate(first)
+    source, _ = events.locate(first)
     second_source, second_row = events.locate(second)
     again = f"row {second_row}" + (
         f" of {second_source.origin}" if second_source is not source else ""
     )
-    raise DataError(
+    raise events.error_at(
+        first,
         f"duplicate events: this event occurs {copies} times (again at {again})",
-        file=source.origin,
-        row=row,
-        line=row + source.header_lines,
         expected="each event once (same user, item, type, time, session, value and price)",
         fix="pass --dedupe (CleaningConfig(dedupe=True)) to drop exact duplicates and keep the "
         "first, or remove the repeated rows",

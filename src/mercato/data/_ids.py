@@ -12,7 +12,6 @@ import duckdb
 
 from mercato.data._sql import first_row
 from mercato.data._validate import StagedTable
-from mercato.errors import DataError
 
 __all__ = ["EVENT_IDS", "ID_KINDS", "assign_ids", "check_lost_zeros", "compact_ids", "event_ids"]
 
@@ -118,12 +117,9 @@ def _check_lost_zeros(
         return
 
     event_id, listed_id, position = clash
-    source, row = events.locate(int(position))
-    raise DataError(
+    raise events.error_at(
+        int(position),
         f"the {kind} id matches an id of the {table} table only when leading zeros are ignored",
-        file=source.origin,
-        row=row,
-        line=row + source.header_lines,
         column=column,
         found=event_id,
         expected=f"the {table} table's id {listed_id!r}",

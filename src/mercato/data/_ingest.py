@@ -361,12 +361,9 @@ def _reject_repeated_ids(con: duckdb.DuckDBPyConnection, table: StagedTable, key
         return
 
     value, position = repeat
-    source, row = table.locate(int(position))
-    raise DataError(
+    raise table.error_at(
+        int(position),
         f"{key} occurs more than once in the {table.name} table",
-        file=source.origin,
-        row=row,
-        line=row + source.header_lines,
         column=key,
         found=value,
         expected=f"one row per {key}",

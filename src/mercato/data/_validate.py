@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
@@ -57,6 +58,13 @@ class StagedTable:
         """The source and its 1-based data row that ``position`` came from."""
         index = max(i for i, offset in enumerate(self.offsets) if offset <= position)
         return self.sources[index], position - self.offsets[index] + 1
+
+    def error_at(self, position: int, problem: str, **details: Any) -> DataError:
+        """A ``DataError`` about the row at ``position``, naming its file, row and line."""
+        source, row = self.locate(position)
+        return DataError(
+            problem, file=source.origin, row=row, line=row + source.header_lines, **details
+        )
 
 
 @dataclass(frozen=True)
