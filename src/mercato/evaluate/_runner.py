@@ -14,6 +14,7 @@ import resource
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -286,13 +287,13 @@ def _peak_rss_mb() -> float:
 
 
 def _versions() -> dict[str, str]:
+    # Read from package metadata: importing torch only to report its version costs seconds.
     versions = {"mercato": mercato.__version__, "python": platform.python_version()}
     for package in ("numpy", "scipy", "implicit", "torch"):
         try:
-            module = __import__(package)
-        except ImportError:
+            versions[package] = version(package)
+        except PackageNotFoundError:
             continue
-        versions[package] = str(getattr(module, "__version__", ""))
     return versions
 
 
