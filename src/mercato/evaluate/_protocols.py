@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from mercato.data import Dataset, Store, frame_source, get_adapter, ingest
+from mercato.data import Dataset, ShopSource, Store, frame_source, get_adapter, ingest
 from mercato.errors import ConfigError, DataError
 from mercato.evaluate._splits import targets_matrix
 
@@ -69,9 +69,14 @@ def data_root(path: Path | str | None = None) -> Path:
 
 
 def _load(format_name: str, folder: Path) -> Dataset:
+    return _dataset_of(get_adapter(format_name).read(folder))
+
+
+def _dataset_of(source: ShopSource) -> Dataset:
+    """Ingest through the ordinary pipeline into a throwaway store, and load it."""
     with tempfile.TemporaryDirectory(prefix="mercato-protocol-") as workdir:
         store = Path(workdir) / "store.duckdb"
-        ingest(get_adapter(format_name).read(folder), store)
+        ingest(source, store)
         return Store(store).dataset()
 
 
@@ -139,10 +144,7 @@ def _session_dataset(sessions: list[list[str]], catalogue: list[str]) -> Dataset
         }
     )
     items = pd.DataFrame({"item_id": catalogue})
-    with tempfile.TemporaryDirectory(prefix="mercato-protocol-") as workdir:
-        store = Path(workdir) / "store.duckdb"
-        ingest(frame_source("diginetica", {"events": events, "items": items}), store)
-        return Store(store).dataset()
+    return _dataset_of(frame_source("diginetica", {"events": events, "items": items}))
 
 
 def _prefix_task(
