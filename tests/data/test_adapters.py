@@ -292,7 +292,9 @@ def test_wands_queries_are_read(public_dataset: DatasetFolder) -> None:
     with duckdb.connect() as con:
         rows = con.sql(queries.sql).fetchall()
     assert len(rows) == 480
-    assert rows[0] == ("salon chair",)
+    text, kept = rows[0]
+    assert text == "salon chair"
+    assert json.loads(kept) == {"query_id": "0", "query_class": "Massage Chairs"}
 
 
 @pytest.mark.realdata
@@ -300,6 +302,8 @@ def test_wands_ingests_only_queries(public_dataset: DatasetFolder, tmp_path: Pat
     store = _ingest("wands", public_dataset("wands-queries"), tmp_path)
 
     assert store.summary().rows == {"queries": 480}
+    first = store.arrow("queries").to_pylist()[0]
+    assert json.loads(first["attributes"])["query_class"] == "Massage Chairs"
 
 
 def test_every_format_is_registered() -> None:

@@ -289,11 +289,21 @@ def test_columns_without_a_place_are_named_in_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     events = pd.DataFrame({"user_id": ["u1"], "item_id": ["i1"], "event_type": ["view"]})
-    queries = pd.DataFrame({"user_id": ["u1"], "query": ["hat"], "engine": ["v2"]})
+    reviews = pd.DataFrame({"item_id": ["i1"], "text": ["snug"], "helpful": [3]})
     with caplog.at_level(logging.WARNING, logger="mercato.data.adapters._generic"):
-        frame_source("shop", {"events": events, "queries": queries})
+        frame_source("shop", {"events": events, "reviews": reviews})
 
-    assert "engine are not kept" in caplog.text
+    assert "helpful are not kept" in caplog.text
+
+
+def test_extra_query_columns_are_kept_in_attributes(tmp_path: Path) -> None:
+    events = pd.DataFrame({"user_id": ["u1"], "item_id": ["i1"], "event_type": ["view"]})
+    queries = pd.DataFrame({"user_id": ["u1"], "query": ["hat"], "engine": ["v2"]})
+    ingest(frame_source("shop", {"events": events, "queries": queries}), tmp_path / "s.db")
+
+    (query,) = Store(tmp_path / "s.db").arrow("queries").to_pylist()
+    assert query["query"] == "hat"
+    assert json.loads(query["attributes"]) == {"engine": "v2"}
 
 
 def test_missing_mapped_column_is_a_schema_error(tmp_path: Path) -> None:

@@ -135,6 +135,7 @@ def test_users_reviews_and_queries_round_trip(shop: Path) -> None:
             "query": "green tea",
             "timestamp": datetime(2024, 1, 1, 9, 59),
             "clicked_items": ["0001", "0004"],
+            "attributes": None,
         },
         {
             "user_id": None,
@@ -142,6 +143,7 @@ def test_users_reviews_and_queries_round_trip(shop: Path) -> None:
             "query": "茶杯",
             "timestamp": datetime(2024, 1, 3),
             "clicked_items": [],
+            "attributes": None,
         },
     ]
 

@@ -137,6 +137,7 @@ QUERIES = TableSpec(
         Column("query", "VARCHAR", required=True),
         Column("timestamp", "TIMESTAMP"),
         Column("clicked_items", "VARCHAR[]", description="item ids clicked from the results"),
+        Column("attributes", "JSON", description="every other column of the source, kept"),
     ),
 )
 

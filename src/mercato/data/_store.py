@@ -200,7 +200,8 @@ def _with_string_ids(table: str, tables: list[str]) -> str:
         "(SELECT list(m.item_id ORDER BY c.rank) FROM "
         "(SELECT unnest(t.clicked_items) AS item_idx, "
         "generate_subscripts(t.clicked_items, 1) AS rank) c "
-        "JOIN item_map m USING (item_idx)), []::VARCHAR[]) END AS clicked_items FROM queries t "
+        "JOIN item_map m USING (item_idx)), []::VARCHAR[]) END AS clicked_items, t.attributes "
+        "FROM queries t "
         "LEFT JOIN user_map u USING (user_idx) LEFT JOIN session_map s USING (session_idx) "
         "ORDER BY t.rowid",
     }

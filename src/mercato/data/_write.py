@@ -44,7 +44,8 @@ _SMALL_TABLES = {
         )
         SELECT u.user_idx, s.session_idx, q.query, q.timestamp,
                CASE WHEN q.clicked_items IS NOT NULL
-                    THEN COALESCE(k.clicked_items, []::INTEGER[]) END AS clicked_items
+                    THEN COALESCE(k.clicked_items, []::INTEGER[]) END AS clicked_items,
+               q.attributes
         FROM stage.queries q
         LEFT JOIN clicks k ON k.position = q.position
         LEFT JOIN user_map u ON u.user_id = q.user_id

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mercato.data._sources import ShopSource, TableSource, csv_scan
 from mercato.data.adapters._base import register
-from mercato.data.adapters._columns import find_file
+from mercato.data.adapters._columns import attributes, find_file, kept
 
 __all__ = ["WandsAdapter"]
 
@@ -15,9 +15,9 @@ __all__ = ["WandsAdapter"]
 class WandsAdapter:
     """WANDS ``query.csv`` (tab-separated ``query_id, query, query_class``) as search queries.
 
-    Only the query text is kept: the canonical queries table has no attributes column, so
-    ``query_id`` and ``query_class`` (the product class the query asks for) are not stored.
-    ``product.csv`` and ``label.csv`` are not read. SOURCE is the file or its folder.
+    The query text is the query; ``query_id`` and ``query_class`` (the product class the query
+    asks for) are kept in its attributes. ``product.csv`` and ``label.csv`` are not read.
+    SOURCE is the file or its folder.
     """
 
     name = "wands"
@@ -25,7 +25,7 @@ class WandsAdapter:
 
     def read(self, path: Path) -> ShopSource:
         file = path if path.is_file() else find_file(path, ("query.csv",), self.name)
-        scan, _ = csv_scan(file, delimiter="\t", required=("query",))
-        # TODO: keep query_id and query_class once the queries table has an attributes column.
-        queries = TableSource("queries", str(file), f"SELECT query FROM {scan}")
+        scan, columns = csv_scan(file, delimiter="\t", required=("query",))
+        rest = attributes(kept(columns, ("query",)))
+        queries = TableSource("queries", str(file), f"SELECT query, {rest} FROM {scan}")
         return ShopSource(file.parent.name, (queries,))
