@@ -8,6 +8,7 @@ import pandas as pd
 from mercato.data import DEFAULT_EVENT_WEIGHTS, EventType
 from mercato.models.sequence._data import (
     Sequences,
+    Windows,
     build_sequences,
     gap_buckets,
     hold_out_last,
@@ -16,6 +17,7 @@ from mercato.models.sequence._data import (
     training_windows,
     windows_of_histories,
 )
+from mercato.models.sequence._recommender import window_owners
 
 from ..data import make_dataset
 
@@ -111,3 +113,21 @@ def test_histories_get_one_behaviour_and_unknown_gaps() -> None:
     np.testing.assert_array_equal(windows.items, [[2, 3], [0, 1]])
     np.testing.assert_array_equal(windows.types, [[3, 3], [0, 3]])
     assert not windows.gaps.any()
+
+
+def test_each_window_knows_its_user() -> None:
+    dataset = make_dataset(shop(), n_users=2, n_items=5)
+    sequences = build_sequences(dataset, DEFAULT_EVENT_WEIGHTS, "user", 32)
+    train, _ = hold_out_last(sequences, 4)
+
+    def every(cut: Sequences) -> Windows:
+        return training_windows(cut, 4, every_position=True)
+
+    def sliding(cut: Sequences) -> Windows:
+        return training_windows(cut, 2, every_position=False)
+
+    # User 0 (three events, one held out), user 1, then the anonymous session 5.
+    assert window_owners(train, every).tolist() == [0, 1, -1]
+    assert window_owners(train, sliding).tolist() == [0, 1, -1]
+    assert window_owners(sequences, sliding).tolist() == [0, 0, 1, -1]
+    assert window_owners(sequences, lambda cut: hold_out_last(cut, 4)[1]).tolist() == [0]

@@ -26,7 +26,9 @@ def scripted_validation(values: list[float]) -> tuple[Callable[..., float], list
     calls: list[int] = []
     stream: Iterator[float] = iter(values)
 
-    def validate(encoder: SequenceEncoder, valid: Windows) -> float:
+    def validate(
+        encoder: SequenceEncoder, valid: Windows, users: np.ndarray | None = None
+    ) -> float:
         calls.append(len(calls) + 1)
         return next(stream)
 

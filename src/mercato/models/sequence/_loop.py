@@ -7,6 +7,9 @@ Each epoch shuffles the training windows, takes AdamW steps on mini-batches, the
 item for each validation window (NDCG@10, full ranking). The best epoch's weights are kept in
 memory and restored at the end; training stops after ``patience`` epochs without a better
 validation score.
+
+Encoders that read who the user is (``SequenceEncoder.reads_users``) get the user of each window
+alongside it (``-1`` for an anonymous session), in training, validation and scoring alike.
 """
 
 from __future__ import annotations
@@ -28,7 +31,15 @@ from mercato.models.sequence._config import SequenceConfig
 from mercato.models.sequence._data import Windows
 from mercato.models.sequence._modules import ItemTower, SequenceEncoder
 
-__all__ = ["EpochReport", "encode_scores", "seeded", "train", "validation_ndcg"]
+__all__ = [
+    "EpochReport",
+    "encode_items",
+    "encode_scores",
+    "encode_states",
+    "seeded",
+    "train",
+    "validation_ndcg",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -76,11 +87,14 @@ def train(
     config: SequenceConfig,
     *,
     name: str,
+    example_users: NDArray[np.int64] | None = None,
+    valid_users: NDArray[np.int64] | None = None,
 ) -> list[EpochReport]:
     """Trains ``encoder`` in place on ``examples`` and leaves it at its best validation epoch.
 
     Without validation windows every epoch counts as the best, so the last one is kept. Call
-    inside :func:`seeded`. Returns one report per epoch run.
+    inside :func:`seeded`. ``example_users [N]`` and ``valid_users [V]`` name the user of each
+    window, for encoders that read users. Returns one report per epoch run.
     """
     targets = _target_counts(examples, encoder.tower.n_items)
     loss_of = _loss(config, targets)
@@ -88,14 +102,14 @@ def train(
         encoder.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
     order_rng = np.random.default_rng(config.seed)
-    tensors = _as_tensors(examples)
+    tensors = _as_tensors(examples, example_users)
 
     reports: list[EpochReport] = []
     best_ndcg, best_epoch, best_state = -math.inf, 0, _snapshot(encoder)
     for epoch in range(1, config.max_epochs + 1):
         started = time.perf_counter()
         loss = _epoch(encoder, tensors, order_rng, optimiser, loss_of, config.batch_size)
-        ndcg = validation_ndcg(encoder, valid) if valid is not None else math.nan
+        ndcg = validation_ndcg(encoder, valid, valid_users) if valid is not None else math.nan
         report = EpochReport(epoch, loss, ndcg, time.perf_counter() - started)
         reports.append(report)
 
@@ -118,11 +132,14 @@ def train(
     return reports
 
 
-def validation_ndcg(encoder: SequenceEncoder, valid: Windows) -> float:
+def validation_ndcg(
+    encoder: SequenceEncoder, valid: Windows, users: NDArray[np.int64] | None = None
+) -> float:
     """Mean NDCG@10 of the validation targets ``[V]`` over a full ranking of every item.
 
     Items in a window's own inputs are left out of its ranking (as ``recommend`` leaves out
-    seen items), so a target that repeats one of them counts as a miss.
+    seen items), so a target that repeats one of them counts as a miss. ``users [V]``: the
+    user of each window, for encoders that read users.
     """
     assert valid.targets is not None  # validation windows always carry their targets
     encoder.eval()
@@ -133,21 +150,55 @@ def validation_ndcg(encoder: SequenceEncoder, valid: Windows) -> float:
         vectors = encoder.item_vectors()  # [I, D]
         padded = torch.cat([torch.zeros_like(vectors[:1]), vectors])  # [1 + I, D]
         for rows in _scoring_chunks(encoder, valid):
-            gains.append(_ndcg_of_rows(encoder, padded, valid.rows(rows)))
+            row_users = _users_of(users, rows)
+            gains.append(_ndcg_of_rows(encoder, padded, valid.rows(rows), row_users))
     return float(torch.cat(gains).mean()) if gains else math.nan
 
 
-def encode_scores(encoder: SequenceEncoder, windows: Windows) -> NDArray[np.float32]:
-    """float32 ``[N, I]`` scores of every item after each window, in batches, no gradients."""
+def encode_scores(
+    encoder: SequenceEncoder, windows: Windows, users: NDArray[np.int64] | None = None
+) -> NDArray[np.float32]:
+    """float32 ``[N, I]`` scores of every item after each window, in batches, no gradients.
+
+    ``users [N]``: the user of each window (-1: anonymous), for encoders that read users.
+    """
     encoder.eval()
     scores = np.empty((len(windows), encoder.tower.n_items), dtype=np.float32)
     with torch.inference_mode():
         vectors = encoder.item_vectors()  # [I, D]
         for rows in _scoring_chunks(encoder, windows):
-            items, types, gaps = _inputs(encoder, windows.rows(rows))
-            states = encoder.last_state(items, types, gaps)  # [B, D]
+            states = _last_states(encoder, windows.rows(rows), _users_of(users, rows))  # [B, D]
             scores[rows] = (states @ vectors.T).numpy()  # [B, I]
     return scores
+
+
+def encode_states(
+    encoder: SequenceEncoder, windows: Windows, users: NDArray[np.int64] | None = None
+) -> NDArray[np.float32]:
+    """float32 ``[N, D]``: the user state after each window, in batches, no gradients."""
+    encoder.eval()
+    states = np.empty((len(windows), encoder.tower.dim), dtype=np.float32)
+    with torch.inference_mode():
+        for rows in _scoring_chunks(encoder, windows):
+            states[rows] = _last_states(encoder, windows.rows(rows), _users_of(users, rows))
+    return states
+
+
+def encode_items(encoder: SequenceEncoder) -> NDArray[np.float32]:
+    """float32 ``[I, D]``: the item vectors states are scored against, no gradients."""
+    encoder.eval()
+    with torch.inference_mode():
+        return np.array(encoder.item_vectors().numpy(), dtype=np.float32)
+
+
+def _last_states(encoder: SequenceEncoder, windows: Windows, users: Tensor | None) -> Tensor:
+    items, types, gaps = _inputs(encoder, windows)
+    return encoder.last_state(items, types, gaps, users)  # [B, D]
+
+
+def _users_of(users: NDArray[np.int64] | None, rows: NDArray[np.int64]) -> Tensor | None:
+    """The users of the window rows ``[B]`` as a tensor, or ``None`` when users are not read."""
+    return torch.from_numpy(users[rows]) if users is not None else None
 
 
 def _scoring_chunks(encoder: SequenceEncoder, windows: Windows) -> list[NDArray[np.int64]]:
@@ -171,6 +222,7 @@ class _Tensors:
     gaps: Tensor  # [N, L]
     targets: Tensor  # [N, L] or [N]
     lengths: NDArray[np.int64]  # [N] events in each window
+    users: Tensor | None  # [N] the user of each window, for encoders that read users
 
 
 def _epoch(
@@ -186,8 +238,10 @@ def _epoch(
     lengths = tensors.lengths if encoder.any_length else None
     losses = []
     for batch in _batches(order_rng, len(tensors.items), batch_size, lengths):
-        items, types, gaps, targets = _batch(encoder, tensors, torch.from_numpy(batch))
-        states = encoder(items, types, gaps)  # [B, L, D] or [B, D]
+        rows = torch.from_numpy(batch)
+        items, types, gaps, targets = _batch(encoder, tensors, rows)
+        users = tensors.users[rows] if tensors.users is not None else None  # [B]
+        states = encoder.personalise(encoder(items, types, gaps), users)  # [B, L, D] or [B, D]
         if encoder.every_position:
             real = targets >= 0  # [B, L]
             states, targets = states[real], targets[real]  # [N, D], [N]
@@ -253,7 +307,7 @@ def _inputs(encoder: SequenceEncoder, windows: Windows) -> tuple[Tensor, Tensor,
     return items[:, -width:], types[:, -width:], gaps[:, -width:]
 
 
-def _as_tensors(examples: Windows) -> _Tensors:
+def _as_tensors(examples: Windows, users: NDArray[np.int64] | None) -> _Tensors:
     assert examples.targets is not None  # training windows always carry their targets
     return _Tensors(
         torch.from_numpy(examples.items),
@@ -261,6 +315,7 @@ def _as_tensors(examples: Windows) -> _Tensors:
         torch.from_numpy(examples.gaps),
         torch.from_numpy(examples.targets),
         (examples.items > 0).sum(axis=1),
+        torch.from_numpy(users) if users is not None else None,
     )
 
 
@@ -350,11 +405,13 @@ def _target_counts(examples: Windows, n_items: int) -> NDArray[np.float64]:
 # ------------------------------------------------------------------------------------------------
 
 
-def _ndcg_of_rows(encoder: SequenceEncoder, padded: Tensor, rows: Windows) -> Tensor:
+def _ndcg_of_rows(
+    encoder: SequenceEncoder, padded: Tensor, rows: Windows, users: Tensor | None
+) -> Tensor:
     """NDCG@10 ``[B]`` of one chunk of validation windows; ``padded`` is ``[1 + I, D]``."""
     assert rows.targets is not None  # validation windows always carry their targets
     items, types, gaps = _inputs(encoder, rows)
-    states = encoder.last_state(items, types, gaps)  # [B, D]
+    states = encoder.last_state(items, types, gaps, users)  # [B, D]
     scores = states @ padded.T  # [B, 1 + I], column 0 = padding
     scores.scatter_(1, items, -math.inf)  # seen items and the padding column
     target_scores = scores.gather(1, torch.from_numpy(rows.targets + 1)[:, None])  # [B, 1]

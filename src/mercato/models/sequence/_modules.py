@@ -16,11 +16,14 @@ from torch import Tensor, nn
 from mercato.models.sequence._config import SequenceConfig
 from mercato.models.sequence._data import N_TYPES
 
-__all__ = ["EventEmbedding", "ItemTower", "SequenceEncoder"]
+__all__ = ["TOWER_KEY", "EventEmbedding", "ItemTower", "SequenceEncoder"]
 
 #: Standard deviation of the embedding initialisation: small, so that early dot-product
 #: logits are near zero and the softmax starts close to uniform.
 EMBEDDING_INIT_STD = 0.02
+
+#: Where an encoder's item tower sits in its ``state_dict``: keys start ``"events.tower."``.
+TOWER_KEY = "events.tower"
 
 
 class ItemTower(nn.Module):
@@ -29,11 +32,11 @@ class ItemTower(nn.Module):
     Inputs and scores share these vectors (weight tying): an item's input embedding is also its
     output embedding, so a user state ``[D]`` scores item ``i`` as ``state . item_vectors()[i]``.
 
-    This tower is an id embedding only. It is the seam for a multimodal tower: a replacement
-    keeps the two methods below with the same shapes, may fuse item features (text, image,
-    category, price encodings) into each vector, and registers those features as buffers so
-    that they travel in the ``state_dict`` a saved model holds. Sequence models build their
-    tower in ``SequenceRecommender._build_tower``.
+    This tower is an id embedding only. It is the seam for content: a replacement keeps the two
+    methods below with the same shapes, may fuse item features (text, image, category, price
+    encodings) into each vector, and registers those features as buffers so that they travel
+    in the ``state_dict`` a saved model holds, as ``MultimodalItemTower`` does. Sequence models
+    build their tower in ``SequenceRecommender._build_tower``.
 
     Example:
         >>> tower = ItemTower(n_items=5, dim=8)
@@ -48,6 +51,7 @@ class ItemTower(nn.Module):
     def __init__(self, n_items: int, dim: int) -> None:
         super().__init__()
         self.n_items = n_items
+        self.dim = dim
         self.ids = nn.Embedding(n_items + 1, dim, padding_idx=0)
         nn.init.normal_(self.ids.weight, std=EMBEDDING_INIT_STD)
         with torch.no_grad():
@@ -91,6 +95,11 @@ class SequenceEncoder(nn.Module, ABC):
     Subclasses say whether ``forward`` returns a state at every position ``[B, L, D]`` (trained
     on the next item at each step) or at the last one only ``[B, D]``, and whether they accept
     windows narrower than ``max_len`` (so batches can drop columns that are padding only).
+
+    ``user_context``, when set, maps user indices ``[B]`` (-1: anonymous) to vectors
+    ``[B, D]`` of what is known about each user besides their events (what they wrote and
+    searched for); :meth:`personalise` adds them to the states before scoring. Encoders
+    without one (the default) read events only.
     """
 
     every_position: ClassVar[bool]
@@ -99,19 +108,35 @@ class SequenceEncoder(nn.Module, ABC):
     def __init__(self, tower: ItemTower, config: SequenceConfig) -> None:
         super().__init__()
         self.events = EventEmbedding(tower, config.time_buckets, config.embedding_dim)
+        self.user_context: nn.Module | None = None
 
     @property
     def tower(self) -> ItemTower:
         return self.events.tower
 
+    @property
+    def reads_users(self) -> bool:
+        """Whether states depend on who the user is (then training and scoring pass users)."""
+        return self.user_context is not None
+
+    def personalise(self, states: Tensor, users: Tensor | None) -> Tensor:
+        """States ``[B, L, D]`` or ``[B, D]`` plus each row's user context; ``users [B]``."""
+        if self.user_context is None or users is None:
+            return states
+        context: Tensor = self.user_context(users)  # [B, D]
+        return states + (context.unsqueeze(1) if states.dim() == 3 else context)
+
     @abstractmethod
     def forward(self, items: Tensor, types: Tensor, gaps: Tensor) -> Tensor:
         """``[B, L]`` x 3 int64 inputs -> states ``[B, L, D]`` or ``[B, D]``."""
 
-    def last_state(self, items: Tensor, types: Tensor, gaps: Tensor) -> Tensor:
-        """``[B, L]`` x 3 -> ``[B, D]``: the state after the most recent event."""
+    def last_state(
+        self, items: Tensor, types: Tensor, gaps: Tensor, users: Tensor | None = None
+    ) -> Tensor:
+        """``[B, L]`` x 3 -> ``[B, D]``: the state after the most recent event, personalised
+        for ``users [B]`` when given."""
         states: Tensor = self(items, types, gaps)
-        return states[:, -1] if self.every_position else states
+        return self.personalise(states[:, -1] if self.every_position else states, users)
 
     def item_vectors(self) -> Tensor:
         """``[I, D]``: what states are scored against."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -18,6 +20,7 @@ from mercato.models._base import Recommender
 from mercato.models._training import TrainingData
 from mercato.models.sequence._config import SequenceConfig
 from mercato.models.sequence._data import (
+    Sequences,
     Windows,
     build_sequences,
     hold_out_last,
@@ -29,7 +32,7 @@ from mercato.models.sequence._data import (
 from mercato.models.sequence._loop import encode_scores, seeded, train
 from mercato.models.sequence._modules import ItemTower, SequenceEncoder
 
-__all__ = ["SequenceRecommender"]
+__all__ = ["SequenceRecommender", "window_owners"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ class SequenceRecommender(Recommender[ConfigT]):
         """The untrained encoder over ``tower``."""
 
     def _build_tower(self, n_items: int) -> ItemTower:
-        """The item tower: the seam where a multimodal tower will replace the id embedding."""
+        """The item tower: an id embedding here; content models fuse item features into it."""
         return ItemTower(n_items, self.config.embedding_dim)
 
     # ----------------------------------------------------------------------------------------
@@ -94,7 +97,8 @@ class SequenceRecommender(Recommender[ConfigT]):
                 len(examples),
                 len(valid),
             )
-            self._train(encoder, examples, valid)
+            users = _window_users(encoder, sequences, train_sequences)
+            self._train(encoder, examples, valid, users)
 
         self._encoder = encoder.eval()
         self._user_windows = windows_of_users(
@@ -102,7 +106,13 @@ class SequenceRecommender(Recommender[ConfigT]):
         )
         self._behaviour = _most_common(sequences.types)
 
-    def _train(self, encoder: SequenceEncoder, examples: Windows, valid: Windows) -> None:
+    def _train(
+        self,
+        encoder: SequenceEncoder,
+        examples: Windows,
+        valid: Windows,
+        users: tuple[NDArray[np.int64], NDArray[np.int64]] | None,
+    ) -> None:
         if not len(examples):
             logger.warning(
                 "%s: no sequence has two events to learn a transition from; the encoder "
@@ -110,14 +120,24 @@ class SequenceRecommender(Recommender[ConfigT]):
                 self.name,
             )
             return
-        train(encoder, examples, valid if len(valid) else None, self.config, name=self.name)
+        example_users, valid_users = users if users is not None else (None, None)
+        train(
+            encoder,
+            examples,
+            valid if len(valid) else None,
+            self.config,
+            name=self.name,
+            example_users=example_users,
+            valid_users=valid_users,
+        )
 
     # ----------------------------------------------------------------------------------------
     # Score
     # ----------------------------------------------------------------------------------------
 
     def _score_users(self, users: NDArray[np.int64]) -> NDArray[np.float32]:
-        return encode_scores(self._encoder, self._user_windows.rows(users))
+        readers = users if self._encoder.reads_users else None
+        return encode_scores(self._encoder, self._user_windows.rows(users), readers)
 
     def _score_ordered_histories(
         self, history_items: sp.csr_matrix, histories: list[NDArray[np.int64]]
@@ -150,17 +170,55 @@ class SequenceRecommender(Recommender[ConfigT]):
         }
 
     def _restore(self, state: dict[str, NDArray[Any]]) -> None:
-        with seeded(self.config.seed):
-            encoder = self._build_encoder(self._build_tower(int(state["n_items"])))
         weights = {
             key.removeprefix(_NETWORK): torch.from_numpy(value)
             for key, value in state.items()
             if key.startswith(_NETWORK)
         }
+        self._restore_inputs(weights)
+        with seeded(self.config.seed):
+            encoder = self._build_encoder(self._build_tower(int(state["n_items"])))
         encoder.load_state_dict(weights)
         self._encoder = encoder.eval()
         self._behaviour = int(state["behaviour"])
         self._user_windows = Windows(state["user_items"], state["user_types"], state["user_gaps"])
+
+    def _restore_inputs(self, network: dict[str, torch.Tensor]) -> None:
+        """Reads back, from the saved network's ``state_dict``, whatever the encoder's shapes
+        depend on beyond the config (content models: their feature buffers), before the
+        encoder is built again. The id-only encoders need nothing."""
+
+
+def window_owners(sequences: Sequences, cut: Callable[[Sequences], Windows]) -> NDArray[np.int64]:
+    """int64 ``[N]``: the user of each window that ``cut(sequences)`` makes (-1: anonymous).
+
+    ``cut`` runs again on the same sequences with every event's item replaced by its
+    sequence's owner, so the windows come out in the same order and number. The last column of
+    a training or validation window always holds an event, so it names the owner (item inputs
+    are shifted by one, and the owner by one more so that -1 does not read as padding).
+    """
+    event_sequence = np.searchsorted(sequences.starts, np.arange(len(sequences.items)), "right") - 1
+    tagged = replace(sequences, items=sequences.owners[event_sequence] + 1)
+    return cut(tagged).items[:, -1] - 2
+
+
+def _window_users(
+    encoder: SequenceEncoder, sequences: Sequences, train_sequences: Sequences
+) -> tuple[NDArray[np.int64], NDArray[np.int64]] | None:
+    """The user of each training and of each validation window, for encoders that read users.
+
+    The windows are cut again one column wide: the owners need the last column only, and the
+    number and order of windows do not depend on the width.
+    """
+    if not encoder.reads_users:
+        return None
+    every_position = encoder.every_position
+    return (
+        window_owners(
+            train_sequences, lambda cut: training_windows(cut, 1, every_position=every_position)
+        ),
+        window_owners(sequences, lambda cut: hold_out_last(cut, 1)[1]),
+    )
 
 
 def _most_common(types: NDArray[np.int64]) -> int:
