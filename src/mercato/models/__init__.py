@@ -29,7 +29,18 @@ from mercato.models._registry import get_model, load_model, model_class, model_n
 #: Names served from ``mercato.models.sequence`` on first access, so importing this package does
 #: not load torch.
 _SEQUENCE_NAMES = frozenset(
-    {"Caser", "CaserConfig", "GRU4Rec", "GRU4RecConfig", "SASRec", "SASRecConfig"}
+    {
+        "Caser",
+        "CaserConfig",
+        "GRU4Rec",
+        "GRU4RecConfig",
+        "MultimodalConfig",
+        "MultimodalSASRec",
+        "SASRec",
+        "SASRecConfig",
+        "TwoTower",
+        "TwoTowerConfig",
+    }
 )
 
 
@@ -55,6 +66,8 @@ __all__ = [
     "ItemKNN",
     "ItemKNNConfig",
     "ModelConfig",
+    "MultimodalConfig",
+    "MultimodalSASRec",
     "Popularity",
     "PopularityConfig",
     "RecentPopularity",
@@ -63,6 +76,8 @@ __all__ = [
     "Recommender",
     "SASRec",
     "SASRecConfig",
+    "TwoTower",
+    "TwoTowerConfig",
     "UserKNN",
     "UserKNNConfig",
     "get_model",

@@ -34,7 +34,9 @@ _MODELS: dict[str, type[Recommender[Any]]] = {
 _LAZY_MODELS: dict[str, tuple[str, str]] = {
     "caser": ("mercato.models.sequence", "Caser"),
     "gru4rec": ("mercato.models.sequence", "GRU4Rec"),
+    "multimodal": ("mercato.models.sequence", "MultimodalSASRec"),
     "sasrec": ("mercato.models.sequence", "SASRec"),
+    "two-tower": ("mercato.models.sequence", "TwoTower"),
 }
 
 
