@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from mercato.models import SASRecConfig
 from mercato.models.sequence import _loop
 from mercato.models.sequence._data import Windows
 from mercato.models.sequence._modules import SequenceEncoder
@@ -115,3 +116,12 @@ def test_fit_respects_the_torch_thread_count() -> None:
     torch.set_num_threads(1)
     build("gru4rec", max_epochs=1).fit(train)
     assert torch.get_num_threads() == 1
+
+
+def test_the_targets_sampler_draws_only_items_that_are_trained_on() -> None:
+    counts = np.array([3.0, 0.0, 1.0, 0.0, 0.0, 2.0])
+    config = SASRecConfig(negative_sampler="targets", n_negatives=500)
+    loss = _loop._loss(config, counts)
+    assert isinstance(loss, _loop._SampledSoftmax)
+    torch.manual_seed(0)
+    assert set(loss._draw().tolist()) == {0, 2, 5}

@@ -92,15 +92,18 @@ def test_every_modality_it_has_moves_an_item() -> None:
         torch.testing.assert_close(moved[1:], base[1:], rtol=0, atol=0)
 
 
-def test_unknown_items_get_no_id_part() -> None:
+def test_unknown_items_get_no_id_part_and_known_ones_add_it() -> None:
     # Items 2 and 3 have no training events: their id rows are never trained and never read.
     model = tower(content())
     before = model.item_vectors()
     with torch.no_grad():
         model.ids.weight[3:].normal_()  # the rows of items 2 and 3 (shifted ids 3, 4)
         torch.testing.assert_close(model.item_vectors(), before, rtol=0, atol=0)
-        model.ids.weight[1].normal_()  # item 0 is known: its id counts
-    assert not torch.equal(model.item_vectors()[0], before[0])
+
+        # Item 0 is known: its id is a residual on top of its content.
+        shift = torch.linspace(-1.0, 1.0, DIM)
+        model.ids.weight[1] += shift
+        torch.testing.assert_close(model.item_vectors()[0] - before[0], shift)
 
 
 def test_id_dropout_applies_in_training_only() -> None:

@@ -25,7 +25,7 @@ __all__ = [
 
 SEQUENCE_KEYS = ("auto", "user", "session")
 LOSSES = ("softmax", "sampled")
-SAMPLERS = ("uniform", "popularity")
+SAMPLERS = ("uniform", "popularity", "targets")
 
 #: What an item vector can be made of, in the order configs list them.
 ITEM_MODALITIES = ("id", "text", "image", "video", "category", "brand", "attributes", "price")
@@ -54,8 +54,10 @@ class SequenceConfig(ModelConfig):
             over the target and ``n_negatives`` sampled items).
         n_negatives: negatives per batch for the sampled loss, shared by every position in the
             batch (``>= 1``).
-        negative_sampler: ``"uniform"`` over the catalogue, or ``"popularity"`` (proportional
-            to how often an item is a training target, plus one).
+        negative_sampler: ``"uniform"`` over the catalogue, ``"popularity"`` (proportional
+            to how often an item is a training target, plus one), or ``"targets"`` (uniform
+            over the items that are some training target: an item never trained on is then
+            neither a positive nor a negative).
         logq_correction: how much of ``log Q(item)`` is subtracted from each sampled logit
             (Yi et al., 2019), in ``[0, 1]``; 1 removes the sampler's bias fully. It has no
             effect with the uniform sampler, where ``Q`` is the same for every item.
@@ -203,6 +205,10 @@ class ContentConfig(SequenceConfig):
             so that the content part learns to carry an item alone, as it must for items that
             have no training events.
 
+    ``negative_sampler`` defaults to ``"targets"`` here: drawn from the whole catalogue, the
+    negatives of a shop where most items are new would mostly be new items, and the model
+    would learn that an item known by its content alone is a bad one.
+
     An encoder's package is looked for when the model is fitted, not here, so that a saved
     model loads where the encoders are not installed.
 
@@ -214,6 +220,7 @@ class ContentConfig(SequenceConfig):
     text_encoder: str = field(default_factory=installed_text_encoder)
     image_encoder: str = field(default_factory=installed_image_encoder)
     id_dropout: float = 0.25
+    negative_sampler: str = "targets"
 
     def _check_encoder(self) -> None:
         self._check_content()
@@ -240,6 +247,9 @@ class MultimodalConfig(SASRecConfig, ContentConfig):
 
     Stability: experimental.
     """
+
+    # Declared again: SASRecConfig comes first in the bases and would bring back "uniform".
+    negative_sampler: str = "targets"
 
     def _check_encoder(self) -> None:
         SASRecConfig._check_encoder(self)

@@ -344,12 +344,15 @@ def _log_epoch(name: str, max_epochs: int, report: EpochReport, improved: bool) 
 def _loss(config: SequenceConfig, target_counts: NDArray[np.float64]) -> Loss:
     if config.loss == "softmax":
         return _full_softmax
-    probabilities = None
+    probabilities, log_q = None, None
     if config.negative_sampler == "popularity":
         probabilities = torch.from_numpy((target_counts + 1.0) / (target_counts + 1.0).sum())
-    return _SampledSoftmax(
-        config.n_negatives, len(target_counts), probabilities, config.logq_correction
-    )
+        log_q = torch.log(probabilities).float() * config.logq_correction
+    elif config.negative_sampler == "targets":
+        # Uniform over its support: log Q is the same for every draw, nothing to correct.
+        support = target_counts > 0
+        probabilities = torch.from_numpy(support / max(int(support.sum()), 1))
+    return _SampledSoftmax(config.n_negatives, len(target_counts), probabilities, log_q)
 
 
 def _full_softmax(states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
@@ -363,18 +366,22 @@ class _SampledSoftmax:
 
     Sharing the negatives across the batch turns the negative logits into one ``[N, D] x
     [D, K]`` product, the cheap form on a CPU. A negative that happens to be a row's target is
-    masked out of that row (an accidental hit is not a negative). With a non-uniform sampler,
-    ``logq`` of ``log Q`` is subtracted from every logit (Yi et al., RecSys 2019), so that
-    popular items are not over-penalised for being drawn often.
+    masked out of that row (an accidental hit is not a negative). With the popularity sampler,
+    ``logq_correction`` of ``log Q`` is subtracted from every logit (Yi et al., RecSys 2019), so
+    that popular items are not over-penalised for being drawn often.
     """
 
     def __init__(
-        self, n_negatives: int, n_items: int, probabilities: Tensor | None, logq: float
+        self,
+        n_negatives: int,
+        n_items: int,
+        probabilities: Tensor | None,
+        log_q: Tensor | None,
     ) -> None:
         self.n_negatives = n_negatives
         self.n_items = n_items
-        self.probabilities = probabilities
-        self.log_q = torch.log(probabilities).float() * logq if probabilities is not None else None
+        self.probabilities = probabilities  # [I] of the sampler; None: uniform
+        self.log_q = log_q  # [I] the share of log Q to subtract; None: nothing
 
     def __call__(self, states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
         negatives = self._draw()  # [K]

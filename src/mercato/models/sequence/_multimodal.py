@@ -3,16 +3,19 @@
 Shape letters: ``I`` items, ``N`` items looked up at once, ``M`` modalities (the id included),
 ``D`` embedding width, ``W`` a modality's input width, ``C`` code columns.
 
-Every modality becomes one ``[N, D]`` vector per item: frozen pretrained text, picture and clip
-vectors through a learned linear projection, the price through a small MLP, category levels,
-the brand and attribute values through learned embeddings averaged over the codes an item has.
-A learned gate weighs the modalities each item has (:class:`GatedFusion`); a modality an item
-lacks gets no weight, so an item without a picture is made of the rest.
+Every content modality becomes one ``[N, D]`` vector per item: frozen pretrained text, picture
+and clip vectors through a learned linear projection, the price through a small MLP, category
+levels, the brand and attribute values through learned embeddings averaged over the codes an
+item has. A learned gate weighs the modalities each item has (:class:`GatedFusion`); a modality
+an item lacks gets no weight, so an item without a picture is made of the rest.
 
-The id embedding is what lets a popular item differ from its look-alikes, but a never-seen
-item's id row is never trained. Items without training events therefore get no id part at all,
-and during training each lookup drops the id part with probability ``id_dropout``: the content
-part learns to stand alone, and the scores of new items are comparable with those of old ones.
+The id embedding is added on top, as a residual: what the item's own history says beyond its
+content (a popular shirt against its look-alikes). A never-seen item's id row is never trained,
+so items without training events get no id part at all, and during training each lookup drops
+the id part with probability ``id_dropout``: the content part learns to stand alone, and a new
+item scores as an old one with the same content would before its history is known. A residual
+rather than one more gated part, because a convex mix would shrink an old item's content by
+its id's share and so score every new item above the old ones it resembles.
 
 The features are buffers, saved with the weights; a loaded model rebuilds nothing.
 """
@@ -139,7 +142,8 @@ class GatedFusion(nn.Module):
 
 
 class MultimodalItemTower(ItemTower):
-    """Item vectors fused from an id embedding and the item's content; see the module notes.
+    """Item vectors: the gated fusion of the item's content plus its id residual; see the
+    module notes.
 
     Keeps the seam of :class:`ItemTower`: ``forward`` maps shifted ids ``[*]`` (0 = padding)
     to ``[*, D]``, ``item_vectors`` gives ``[I, D]``, and inputs and scores share the vectors.
@@ -176,11 +180,11 @@ class MultimodalItemTower(ItemTower):
             if name in content.codes:
                 modalities[name] = PooledCodes(content.codes[name], dim)
         self.modalities = nn.ModuleDict(modalities)
-        self.fusion = GatedFusion(1 + len(modalities), dim)
+        self.fusion = GatedFusion(len(modalities), dim)
 
     @property
     def modality_names(self) -> tuple[str, ...]:
-        """The modalities fused, the id first: the gate's order."""
+        """What the vectors are made of: the id, then the content modalities in gate order."""
         return ("id", *self.modalities.keys())
 
     def forward(self, items: Tensor) -> Tensor:
@@ -198,13 +202,17 @@ class MultimodalItemTower(ItemTower):
     def _fuse(self, rows: Tensor | None) -> Tensor:
         """Item indices ``[N]`` (``None``: every item) -> fused vectors ``[N, D]``."""
         ids = self.ids.weight[1:] if rows is None else self.ids(rows + 1)  # [N, D]
-        parts, present = [ids], [self._has_id(rows)]
+        vectors = ids * self._has_id(rows).unsqueeze(-1)  # [N, D]
+        if not self.modalities:
+            return vectors
+
+        parts, present = [], []
         for modality in self.modalities.values():
-            vectors, has = modality(rows)  # [N, D], [N]
-            parts.append(vectors)
+            part, has = modality(rows)  # [N, D], [N]
+            parts.append(part)
             present.append(has)
-        fused: Tensor = self.fusion(torch.stack(parts, dim=1), torch.stack(present, dim=1))
-        return fused  # [N, D]
+        content: Tensor = self.fusion(torch.stack(parts, dim=1), torch.stack(present, dim=1))
+        return vectors + content  # [N, D]
 
     def _has_id(self, rows: Tensor | None) -> Tensor:
         """``[N]``: which items get their id part in this lookup."""
