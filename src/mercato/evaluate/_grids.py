@@ -15,6 +15,11 @@ DEFAULT_GRIDS: dict[str, dict[str, list[Any]]] = {
     "pop-recent": {"window_share": [0.05, 0.1, 0.3]},
     "itemknn": {"k_neighbours": [50, 200], "shrinkage": [0.0, 10.0, 100.0]},
     "userknn": {"k_neighbours": [50, 200], "shrinkage": [0.0, 10.0]},
+    "session-knn": {
+        "k_neighbours": [100, 300],
+        "lambda_position": [1.0, 2.0],
+        "lambda_neighbour": [2.0, 4.0],
+    },
     "ease": {"l2": [100.0, 300.0, 1000.0]},
     "als": {"factors": [64, 128], "regularization": [0.01, 0.1], "alpha": [1.0, 10.0]},
     "bpr": {"factors": [64, 128], "learning_rate": [0.01, 0.05]},

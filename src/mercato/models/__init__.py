@@ -25,6 +25,7 @@ from mercato.models._popularity import (
 )
 from mercato.models._recommendations import Recommendations
 from mercato.models._registry import get_model, load_model, model_class, model_names
+from mercato.models._session_knn import SessionKNN, SessionKNNConfig
 
 #: Names served from ``mercato.models.sequence`` on first access, so importing this package does
 #: not load torch.
@@ -76,6 +77,8 @@ __all__ = [
     "Recommender",
     "SASRec",
     "SASRecConfig",
+    "SessionKNN",
+    "SessionKNNConfig",
     "TwoTower",
     "TwoTowerConfig",
     "UserKNN",

@@ -13,6 +13,7 @@ from mercato.models._ease import EASE
 from mercato.models._implicit import ALS, BPR
 from mercato.models._knn import ItemKNN, UserKNN
 from mercato.models._popularity import Popularity, RecentPopularity
+from mercato.models._session_knn import SessionKNN
 
 __all__ = ["get_model", "load_model", "model_class", "model_names"]
 
@@ -23,6 +24,7 @@ _MODELS: dict[str, type[Recommender[Any]]] = {
         RecentPopularity,
         ItemKNN,
         UserKNN,
+        SessionKNN,
         EASE,
         ALS,
         BPR,
