@@ -67,7 +67,7 @@ class Store:
         if not self.path.exists():
             raise StoreError(
                 f"no store at {self.path}; run 'mercato ingest SOURCE --format NAME "
-                f"--store {self.path}' (or 'mercato demo') first"
+                f"--store {self.path}' (or 'mercato demo --store {self.path}') first"
             )
         if not is_duckdb_file(self.path):
             raise StoreError(
