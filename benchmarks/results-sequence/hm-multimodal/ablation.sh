@@ -1,8 +1,9 @@
 #!/bin/bash
 # P3 ablation of the multimodal model, test split, single-point grids (no tuning).
 set -e
-cd /work/main
-export MERCATO_CACHE=/work/main/benchmarks/out/features OMP_NUM_THREADS=1
+cd "$(dirname "$0")/../../.."
+export MERCATO_CACHE=benchmarks/out/features OMP_NUM_THREADS=1
+mkdir -p benchmarks/out/p3
 OUT=benchmarks/results-sequence/hm-multimodal/ablation
 BASE='"negative_sampler":["uniform"],"id_dropout":[0.5],"lr":[0.003]'
 run() {
