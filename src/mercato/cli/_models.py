@@ -17,22 +17,19 @@ from mercato.cli._app import QuietOption, StoreOption, _reasons, app, console
 from mercato.data import DEFAULT_STORE, Dataset, Store
 from mercato.errors import ConfigError, DataError
 from mercato.features import (
-    E5Encoder,
+    IMAGE_ENCODER_NAMES,
+    TEXT_ENCODER_NAMES,
     ImageEncoder,
     ItemEncoders,
     ItemFeatures,
     TextEncoder,
-    TfidfEncoder,
     build_item_features,
-    efficientnet_lite0_encoder,
-    minilm_encoder,
+    image_encoder_named,
+    text_encoder_named,
 )
 from mercato.models import Recommendations, get_model, load_model
 
 __all__: list[str] = []
-
-TEXT_CHOICES = ("tfidf", "minilm", "e5", "none")
-IMAGE_CHOICES = ("efficientnet", "none")
 
 
 @app.command("train")
@@ -143,21 +140,15 @@ def features_command(
 
 
 def _text_encoder(name: str) -> TextEncoder | None:
-    if name not in TEXT_CHOICES:
-        raise ConfigError(f"--text must be one of {', '.join(TEXT_CHOICES)}; got {name!r}.")
-    if name == "tfidf":
-        return TfidfEncoder()
-    if name == "minilm":
-        return minilm_encoder()
-    if name == "e5":
-        return E5Encoder()
-    return None
+    if name not in TEXT_ENCODER_NAMES:
+        raise ConfigError(f"--text must be one of {', '.join(TEXT_ENCODER_NAMES)}; got {name!r}.")
+    return text_encoder_named(name)
 
 
 def _image_encoder(name: str) -> ImageEncoder | None:
-    if name not in IMAGE_CHOICES:
-        raise ConfigError(f"--image must be one of {', '.join(IMAGE_CHOICES)}; got {name!r}.")
-    return efficientnet_lite0_encoder() if name == "efficientnet" else None
+    if name not in IMAGE_ENCODER_NAMES:
+        raise ConfigError(f"--image must be one of {', '.join(IMAGE_ENCODER_NAMES)}; got {name!r}.")
+    return image_encoder_named(name)
 
 
 def _coverage_table(features: ItemFeatures, saved: Path) -> Table:

@@ -13,7 +13,15 @@ session::
     items.save("features/items.npz")
 """
 
-from mercato.features._build import ItemEncoders, build_item_features, build_user_features
+from mercato.features._build import (
+    IMAGE_ENCODER_NAMES,
+    TEXT_ENCODER_NAMES,
+    ItemEncoders,
+    build_item_features,
+    build_user_features,
+    image_encoder_named,
+    text_encoder_named,
+)
 from mercato.features._cache import FeatureCache, content_key
 from mercato.features._feature_sets import ItemFeatures, UserFeatures
 from mercato.features._image import (
@@ -63,7 +71,9 @@ from mercato.features._video import VideoSampling, read_frames
 __all__ = [
     "CLIP_TRANSFORM",
     "IMAGENET_TRANSFORM",
+    "IMAGE_ENCODER_NAMES",
     "LITE_TRANSFORM",
+    "TEXT_ENCODER_NAMES",
     "AttributeCodes",
     "CategoryCodes",
     "E5Encoder",
@@ -94,12 +104,14 @@ __all__ = [
     "encode_labels",
     "encode_prices",
     "has_cjk",
+    "image_encoder_named",
     "item_review_signals",
     "minilm_encoder",
     "open_clip_image_encoder",
     "read_frames",
     "recent_query_signal",
     "sentence_transformer_encoder",
+    "text_encoder_named",
     "timm_image_encoder",
     "tokenise",
     "torchvision_image_encoder",

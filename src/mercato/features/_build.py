@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,12 +38,58 @@ from mercato.features._tabular import (
     encode_labels,
     encode_prices,
 )
-from mercato.features._text import E5Encoder, TextEncoder, default_text_encoder
+from mercato.features._text import E5Encoder, TextEncoder, default_text_encoder, minilm_encoder
+from mercato.features._tfidf import TfidfEncoder
 from mercato.features._video import VideoSampling, require_clip_reader
 
-__all__ = ["ItemEncoders", "build_item_features", "build_user_features"]
+__all__ = [
+    "IMAGE_ENCODER_NAMES",
+    "TEXT_ENCODER_NAMES",
+    "ItemEncoders",
+    "build_item_features",
+    "build_user_features",
+    "image_encoder_named",
+    "text_encoder_named",
+]
 
 logger = logging.getLogger(__name__)
+
+#: The encoders a command line or a model config can name; "none" leaves the modality out.
+TEXT_ENCODER_NAMES = ("tfidf", "minilm", "e5", "none")
+IMAGE_ENCODER_NAMES = ("efficientnet", "none")
+
+
+def text_encoder_named(name: str) -> TextEncoder | None:
+    """The text encoder called ``name`` (one of ``TEXT_ENCODER_NAMES``); ``None`` for "none".
+
+    Raises:
+        ConfigError: an unknown name, or the encoder's package is not installed.
+    """
+    makers: dict[str, Callable[[], TextEncoder]] = {
+        "tfidf": TfidfEncoder,
+        "minilm": minilm_encoder,
+        "e5": E5Encoder,
+    }
+    if name == "none":
+        return None
+    if name not in makers:
+        raise ConfigError(
+            f"text encoder must be one of {', '.join(TEXT_ENCODER_NAMES)}; got {name!r}."
+        )
+    return makers[name]()
+
+
+def image_encoder_named(name: str) -> ImageEncoder | None:
+    """The image encoder called ``name`` (one of ``IMAGE_ENCODER_NAMES``); ``None`` for "none".
+
+    Raises:
+        ConfigError: an unknown name, or the encoder's package is not installed.
+    """
+    if name not in IMAGE_ENCODER_NAMES:
+        raise ConfigError(
+            f"image encoder must be one of {', '.join(IMAGE_ENCODER_NAMES)}; got {name!r}."
+        )
+    return efficientnet_lite0_encoder() if name == "efficientnet" else None
 
 
 @dataclass(frozen=True)

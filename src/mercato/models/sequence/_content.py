@@ -21,18 +21,14 @@ from numpy.typing import NDArray
 
 from mercato.data._dataset import Dataset
 from mercato.features import (
-    E5Encoder,
-    ImageEncoder,
     ItemEncoders,
     ItemFeatures,
-    TextEncoder,
-    TfidfEncoder,
     UserFeatures,
     VideoSampling,
     build_item_features,
     build_user_features,
-    efficientnet_lite0_encoder,
-    minilm_encoder,
+    image_encoder_named,
+    text_encoder_named,
 )
 from mercato.models.sequence._config import ContentConfig
 
@@ -122,8 +118,8 @@ def item_encoders(config: ContentConfig) -> ItemEncoders:
     """
     wants_text = "text" in config.item_modalities or bool(config.user_signals)
     wants_pictures = bool({"image", "video"} & set(config.item_modalities))
-    text = _text_encoder(config.text_encoder) if wants_text else None
-    image = _image_encoder(config.image_encoder) if wants_pictures else None
+    text = text_encoder_named(config.text_encoder) if wants_text else None
+    image = image_encoder_named(config.image_encoder) if wants_pictures else None
     video = VideoSampling() if "video" in config.item_modalities else None
     return ItemEncoders(text=text, image=image, video=video)
 
@@ -222,17 +218,3 @@ def _log_coverage(
 def _codes(codes: NDArray[np.int32], vocabularies: tuple[tuple[str, ...], ...]) -> Codes:
     sizes = np.array([len(vocabulary) for vocabulary in vocabularies], dtype=np.int64)
     return Codes(codes.astype(np.int64), sizes)
-
-
-def _text_encoder(name: str) -> TextEncoder | None:
-    if name == "tfidf":
-        return TfidfEncoder()
-    if name == "minilm":
-        return minilm_encoder()
-    if name == "e5":
-        return E5Encoder()
-    return None
-
-
-def _image_encoder(name: str) -> ImageEncoder | None:
-    return efficientnet_lite0_encoder() if name == "efficientnet" else None
