@@ -130,6 +130,47 @@ def test_changed_content_or_encoder_is_encoded_again(shop: Dataset, tmp_path: Pa
     assert isinstance(new_version.text, CountingTextEncoder) and new_version.text.calls > 0
 
 
+def test_pruning_keeps_only_the_vectors_the_catalogue_still_uses(
+    shop: Dataset, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    _build(shop, ItemEncoders(text=CountingTextEncoder()), cache)
+    items = shop.items.copy()
+    items.loc[3, "title"] = "Wooden hammer"
+    changed = replace(shop, items=items)
+    before = _cached_vectors(cache)
+
+    build_item_features(
+        changed,
+        ItemEncoders(text=CountingTextEncoder()),
+        cache_dir=cache,
+        progress=False,
+        prune_cache=True,
+    )
+    after = _cached_vectors(cache)
+    assert after == before  # the old title's vector went, the new title's came in
+
+    text = CountingTextEncoder()
+    _build(changed, ItemEncoders(text=text), cache)
+    assert text.calls == 0  # everything the catalogue uses is still cached
+
+    text = CountingTextEncoder()
+    _build(shop, ItemEncoders(text=text), cache)
+    assert text.texts == [_old_title_text(shop)]  # only the pruned vector is encoded again
+
+
+def _cached_vectors(cache: Path) -> int:
+    total = 0
+    for chunk in cache.rglob("part-*.npz"):
+        with np.load(chunk) as stored:
+            total += len(stored["keys"])
+    return total
+
+
+def _old_title_text(shop: Dataset) -> str:
+    return f"{shop.items.loc[3, 'title']}. {shop.items.loc[3, 'description']}"
+
+
 def test_a_damaged_cache_chunk_is_ignored_with_a_warning(
     shop: Dataset, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

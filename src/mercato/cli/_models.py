@@ -129,12 +129,17 @@ def features_command(
     cache: Annotated[
         Path | None, typer.Option(help="Folder of the content-keyed vector cache.")
     ] = None,
+    prune: Annotated[
+        bool, typer.Option(help="Drop cached vectors this catalogue no longer uses.")
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
     """Encode every catalogue item (text, image, reviews, price, codes) and save the features."""
     encoders = ItemEncoders(text=_text_encoder(text), image=_image_encoder(image))
     dataset = Store(store).dataset()
-    features = build_item_features(dataset, encoders, cache_dir=cache, progress=not quiet)
+    features = build_item_features(
+        dataset, encoders, cache_dir=cache, progress=not quiet, prune_cache=prune
+    )
     saved = features.save(out)
     console.print(_coverage_table(features, saved))
 

@@ -138,6 +138,7 @@ def build_item_features(
     cache_dir: str | Path | None = None,
     batch_size: int = 64,
     progress: bool = True,
+    prune_cache: bool = False,
 ) -> ItemFeatures:
     """Encode every item of the catalogue: text, image, clip, reviews, price and codes.
 
@@ -149,6 +150,9 @@ def build_item_features(
             changed content); ``None`` caches nothing.
         batch_size: Texts or pictures per encoder call.
         progress: Show a progress bar per modality.
+        prune_cache: Afterwards, drop from the cache every vector of these encoders that this
+            catalogue no longer uses (old texts, replaced pictures, items gone). Vectors that
+            only user features use (query texts) go too, and are encoded again when next needed.
 
     Returns:
         The features, row ``i`` for item ``dataset.item_ids[i]``.
@@ -174,6 +178,8 @@ def build_item_features(
         reviews = item_review_signals(
             dataset.reviews, len(item_ids), _embedder(encoding, encoders.reviews)
         )
+        if prune_cache:
+            encoding.prune_cache()
 
     features = _assemble(items, item_ids, modalities, reviews, encoders)
     logger.info(

@@ -7,8 +7,9 @@ written under a temporary name and renamed, so an interrupted run or two runs at
 leave a half-written chunk. Changing a text or a picture changes its key; changing the encoder
 changes the folder: either way the stale vector is simply never looked up again.
 
-TODO: prune vectors no longer referenced by any item; until then, deleting the cache folder
-(or one encoder's subfolder) is the way to reclaim disk space, and is always safe.
+Stale vectors cost only disk space. ``VectorShelf.prune`` rewrites a shelf with just the vectors
+one build used (``build_item_features(..., prune_cache=True)``, ``mercato features --prune``);
+deleting the cache folder, or one encoder's subfolder, is always safe too.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class VectorShelf:
         self._known: dict[str, NDArray[np.float32]] = {}
         self._pending_keys: list[str] = []
         self._pending: list[NDArray[np.float32]] = []
+        self._used: set[str] = set()  # keys looked up or stored since the shelf was opened
         if folder is not None and folder.is_dir():
             for chunk in sorted(folder.glob("part-*.npz")):
                 self._read(chunk)
@@ -60,13 +62,17 @@ class VectorShelf:
 
     def get(self, key: str) -> NDArray[np.float32] | None:
         """The vector stored under ``key``, or ``None``."""
-        return self._known.get(key)
+        vector = self._known.get(key)
+        if vector is not None:
+            self._used.add(key)
+        return vector
 
     def put(self, keys: Sequence[str], vectors: NDArray[np.float32]) -> None:
         """Remember ``vectors [N, D]`` under ``keys [N]``; written to disk by :meth:`flush`."""
         if self._folder is None:
             return
         for key, vector in zip(keys, vectors, strict=True):
+            self._used.add(key)
             if key not in self._known:
                 self._known[key] = vector
                 self._pending_keys.append(key)
@@ -86,6 +92,28 @@ class VectorShelf:
         temporary.replace(self._folder / name)
         logger.debug("cached %d vectors in %s", len(self._pending_keys), self._folder / name)
         self._pending_keys, self._pending = [], []
+
+    def prune(self) -> int:
+        """Keep on disk only the vectors used since the shelf was opened; how many were dropped.
+
+        The kept vectors are written as one new chunk before the old chunks are deleted, so an
+        interruption leaves every vector readable (some twice), never none.
+        """
+        self.flush()
+        stale = [key for key in self._known if key not in self._used]
+        if self._folder is None or not stale:
+            return 0
+
+        old_chunks = sorted(self._folder.glob("part-*.npz"))
+        for key in stale:
+            del self._known[key]
+        self._pending_keys = list(self._known)
+        self._pending = list(self._known.values())
+        self.flush()  # a fresh chunk name, never one of the old ones
+        for chunk in old_chunks:
+            chunk.unlink(missing_ok=True)
+        logger.info("pruned %d stale vectors from %s", len(stale), self._folder)
+        return len(stale)
 
     def _read(self, chunk: Path) -> None:
         try:

@@ -182,6 +182,10 @@ class Encoding:
             [path in vectors for path in paths], dtype=bool
         )
 
+    def prune_cache(self) -> int:
+        """Drop from the cache every vector of this build's encoders that it did not use."""
+        return sum(shelf.prune() for shelf in self._shelves.values())
+
     def _shelf(self, fingerprint: str) -> VectorShelf:
         """The encoder's cache shelf, read from disk once per build."""
         if fingerprint not in self._shelves:
