@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from importlib.util import find_spec
 
 from mercato.errors import ConfigError
+from mercato.features import IMAGE_ENCODER_NAMES, TEXT_ENCODER_NAMES
 from mercato.models._config import ModelConfig, check_choice, check_float, check_int
 
 __all__ = [
@@ -31,8 +32,6 @@ SAMPLERS = ("uniform", "popularity", "targets")
 ITEM_MODALITIES = ("id", "text", "image", "video", "category", "brand", "attributes", "price")
 #: What a user's state can be told besides their events: the reviews they wrote, their searches.
 USER_SIGNALS = ("reviews", "queries")
-TEXT_ENCODERS = ("tfidf", "minilm", "e5", "none")
-IMAGE_ENCODERS = ("efficientnet", "none")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,8 +231,8 @@ class ContentConfig(SequenceConfig):
                 f"item_modalities must name at least one of {', '.join(ITEM_MODALITIES)}; got ()."
             )
         _checked_names(self, "user_signals", USER_SIGNALS)
-        check_choice(self, "text_encoder", TEXT_ENCODERS)
-        check_choice(self, "image_encoder", IMAGE_ENCODERS)
+        check_choice(self, "text_encoder", TEXT_ENCODER_NAMES)
+        check_choice(self, "image_encoder", IMAGE_ENCODER_NAMES)
         check_float(self, "id_dropout", low=0.0, high=1.0)
         if self.id_dropout >= 1.0:
             raise ConfigError(
