@@ -125,3 +125,34 @@ def test_the_targets_sampler_draws_only_items_that_are_trained_on() -> None:
     assert isinstance(loss, _loop._SampledSoftmax)
     torch.manual_seed(0)
     assert set(loss._draw().tolist()) == {0, 2, 5}
+
+
+def last_step_only() -> tuple[object, np.ndarray]:
+    """Sequences ``[r, 1, 2]``: the step ``1 -> 2`` only ever happens as a held-out event."""
+    rng = np.random.default_rng(0)
+    n_users = 48
+    starts = rng.integers(3, 10, size=n_users)
+    items = np.column_stack([starts, np.ones(n_users, int), np.full(n_users, 2)]).ravel()
+    frame = pd.DataFrame({"user_idx": np.repeat(np.arange(n_users), 3), "item_idx": items})
+    return make_dataset(frame, n_users, 10), np.column_stack([starts, np.ones(n_users, int)])
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_refit_learns_from_the_held_out_events(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, refit: bool
+) -> None:
+    train, histories = last_step_only()
+
+    # Best at epoch 8 of 10: the refit then runs 8 epochs on every event, without validation.
+    validate, calls = scripted_validation([0.1 * epoch for epoch in range(1, 9)] + [0.1, 0.1])
+    monkeypatch.setattr(_loop, "validation_ndcg", validate)
+    with caplog.at_level(logging.INFO):
+        model = build("sasrec", max_epochs=10, patience=10, refit=refit).fit(train)
+    assert len(calls) == 10
+    assert len(epoch_lines(caplog)) == (18 if refit else 10)
+    assert ("refitting on every event for 8 epochs" in caplog.text) == refit
+
+    top = model.recommend(histories=list(histories), k=1, exclude_seen=False).items[:, 0]
+    hit_rate = float(np.mean(top == 2))
+    # Without the refit, item 2 was never a training target: nothing points from 1 to it.
+    assert hit_rate >= 0.9 if refit else hit_rate <= 0.1

@@ -66,6 +66,10 @@ class SequenceConfig(ModelConfig):
         weight_decay: AdamW decoupled weight decay (``>= 0``).
         dropout: dropout probability inside the encoder, in ``[0, 1)``.
         patience: stop after this many epochs without a better validation NDCG@10 (``>= 1``).
+        refit: after early stopping, train a fresh encoder (same seed) on every event, the
+            held-out ones included, for as many epochs as the best validation epoch. The
+            held-out events are each sequence's most recent, so the model that scores users
+            then has learned from them too; fitting takes about twice as long.
 
     Stability: experimental; settings may be added or renamed while the sequence models settle.
     """
@@ -84,6 +88,7 @@ class SequenceConfig(ModelConfig):
     weight_decay: float = 0.0
     dropout: float = 0.2
     patience: int = 10
+    refit: bool = False
 
     def _check(self) -> None:
         check_int(self, "embedding_dim", low=1)
@@ -102,6 +107,8 @@ class SequenceConfig(ModelConfig):
         if self.dropout >= 1.0:
             raise ConfigError(f"dropout must be a finite number in [0.0, 1.0); got {self.dropout}.")
         check_int(self, "patience", low=1)
+        if not isinstance(self.refit, bool):
+            raise ConfigError(f"refit must be true or false; got {self.refit!r}.")
         self._check_encoder()
 
     def _check_encoder(self) -> None:

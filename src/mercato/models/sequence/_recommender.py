@@ -29,7 +29,7 @@ from mercato.models.sequence._data import (
     windows_of_histories,
     windows_of_users,
 )
-from mercato.models.sequence._loop import encode_scores, seeded, train
+from mercato.models.sequence._loop import EpochReport, encode_scores, seeded, train
 from mercato.models.sequence._modules import ItemTower, SequenceEncoder
 
 __all__ = ["SequenceRecommender", "window_owners"]
@@ -98,7 +98,10 @@ class SequenceRecommender(Recommender[ConfigT]):
                 len(valid),
             )
             users = _window_users(encoder, sequences, train_sequences)
-            self._train(encoder, examples, valid, users)
+            reports = self._train(encoder, examples, valid, users)
+
+        if config.refit and len(valid) and reports:
+            encoder = self._refit(sequences, training.n_items, _best_epoch(reports))
 
         self._encoder = encoder.eval()
         self._user_windows = windows_of_users(
@@ -112,16 +115,16 @@ class SequenceRecommender(Recommender[ConfigT]):
         examples: Windows,
         valid: Windows,
         users: tuple[NDArray[np.int64], NDArray[np.int64]] | None,
-    ) -> None:
+    ) -> list[EpochReport]:
         if not len(examples):
             logger.warning(
                 "%s: no sequence has two events to learn a transition from; the encoder "
                 "stays untrained",
                 self.name,
             )
-            return
+            return []
         example_users, valid_users = users if users is not None else (None, None)
-        train(
+        return train(
             encoder,
             examples,
             valid if len(valid) else None,
@@ -130,6 +133,20 @@ class SequenceRecommender(Recommender[ConfigT]):
             example_users=example_users,
             valid_users=valid_users,
         )
+
+    def _refit(self, sequences: Sequences, n_items: int, epochs: int) -> SequenceEncoder:
+        """A fresh encoder trained on every event of ``sequences`` for ``epochs`` epochs."""
+        config = replace(self.config, max_epochs=epochs)
+        logger.info("%s: refitting on every event for %d epochs", self.name, epochs)
+        with seeded(config.seed):
+            encoder = self._build_encoder(self._build_tower(n_items))
+            examples = training_windows(
+                sequences, config.max_len, every_position=encoder.every_position
+            )
+            users = _window_users(encoder, sequences, sequences)
+            example_users = users[0] if users is not None else None
+            train(encoder, examples, None, config, name=self.name, example_users=example_users)
+        return encoder
 
     # ----------------------------------------------------------------------------------------
     # Score
@@ -219,6 +236,12 @@ def _window_users(
         ),
         window_owners(sequences, lambda cut: hold_out_last(cut, 1)[1]),
     )
+
+
+def _best_epoch(reports: list[EpochReport]) -> int:
+    """The epoch with the best validation NDCG@10 (the first of ties), as the loop keeps it."""
+    best = max(reports, key=lambda report: (report.valid_ndcg, -report.epoch))
+    return best.epoch
 
 
 def _most_common(types: NDArray[np.int64]) -> int:
