@@ -18,7 +18,7 @@ from mercato.data._dataset import DEFAULT_EVENT_WEIGHTS
 from mercato.data._schema import EventType
 from mercato.errors import ConfigError
 
-__all__ = ["ModelConfig", "build_config", "check_choice", "check_float", "check_int"]
+__all__ = ["ModelConfig", "build_config", "check_bool", "check_choice", "check_float", "check_int"]
 
 ConfigT = TypeVar("ConfigT", bound="ModelConfig")
 
@@ -116,6 +116,13 @@ def check_float(
             f"{name} must be a finite number in {bracket}{low}, {upper}; got {value!r}."
         )
     object.__setattr__(config, name, float(value))
+
+
+def check_bool(config: ModelConfig, name: str) -> None:
+    """Raises ``ConfigError`` unless ``config.<name>`` is ``True`` or ``False``."""
+    value = getattr(config, name)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be true or false; got {value!r}.")
 
 
 def check_choice(config: ModelConfig, name: str, choices: tuple[str, ...]) -> None:

@@ -13,7 +13,7 @@ import torch
 from mercato.models import SASRecConfig
 from mercato.models.sequence import _loop
 from mercato.models.sequence._data import Windows
-from mercato.models.sequence._modules import SequenceEncoder
+from mercato.models.sequence._modules import ItemTower, SequenceEncoder
 
 from ..data import make_dataset
 from .planted import cycles
@@ -124,7 +124,25 @@ def test_the_targets_sampler_draws_only_items_that_are_trained_on() -> None:
     loss = _loop._loss(config, counts)
     assert isinstance(loss, _loop._SampledSoftmax)
     torch.manual_seed(0)
-    assert set(loss._draw().tolist()) == {0, 2, 5}
+    assert set(loss._draw(()).tolist()) == {0, 2, 5}
+
+
+def test_per_position_negatives_are_drawn_for_each_row_and_never_the_target() -> None:
+    loss = _loop._loss(SASRecConfig(n_negatives=3, shared_negatives=False), np.ones(5))
+    assert isinstance(loss, _loop._SampledSoftmax)
+    torch.manual_seed(0)
+    drawn = loss._draw((400,))
+    assert drawn.shape == (400, 3) and len({tuple(row) for row in drawn.tolist()}) > 50
+
+    # Every state points at item 0; a row whose negatives all equal its target (item 0) is
+    # masked down to the target alone, so its loss is zero whatever the vectors.
+    tower = ItemTower(5, 4)
+    states = tower.item_vectors()[:1].detach().expand(2, -1)  # [2, D]
+    targets = torch.tensor([0, 0])
+    loss.probabilities = torch.tensor([1.0, 0.0, 0.0, 0.0, 0.0])
+    assert float(loss(states, targets, tower).detach()) == pytest.approx(0.0, abs=1e-6)
+    loss.probabilities = torch.tensor([0.0, 1.0, 0.0, 0.0, 0.0])
+    assert float(loss(states, targets, tower).detach()) > 0.0
 
 
 def last_step_only() -> tuple[object, np.ndarray]:

@@ -12,7 +12,13 @@ from importlib.util import find_spec
 
 from mercato.errors import ConfigError
 from mercato.features import IMAGE_ENCODER_NAMES, TEXT_ENCODER_NAMES
-from mercato.models._config import ModelConfig, check_choice, check_float, check_int
+from mercato.models._config import (
+    ModelConfig,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+)
 
 __all__ = [
     "CaserConfig",
@@ -51,8 +57,12 @@ class SequenceConfig(ModelConfig):
             ``1 + floor(log2(1 + s))``, capped at ``time_buckets - 1``.
         loss: ``"softmax"`` (cross-entropy over every item) or ``"sampled"`` (cross-entropy
             over the target and ``n_negatives`` sampled items).
-        n_negatives: negatives per batch for the sampled loss, shared by every position in the
-            batch (``>= 1``).
+        n_negatives: negatives for the sampled loss (``>= 1``), per batch or per training
+            position (see ``shared_negatives``).
+        shared_negatives: ``True`` draws the negatives once per batch and scores every
+            position against the same ones (one matrix product, the cheap form); ``False``
+            draws ``n_negatives`` for each training position, so one step pushes down many
+            more items, at about ``n_negatives`` times the memory per position.
         negative_sampler: ``"uniform"`` over the catalogue, ``"popularity"`` (proportional
             to how often an item is a training target, plus one), or ``"targets"`` (uniform
             over the items that are some training target: an item never trained on is then
@@ -80,6 +90,7 @@ class SequenceConfig(ModelConfig):
     time_buckets: int = 32
     loss: str = "sampled"
     n_negatives: int = 256
+    shared_negatives: bool = True
     negative_sampler: str = "uniform"
     logq_correction: float = 0.0
     max_epochs: int = 200
@@ -97,6 +108,7 @@ class SequenceConfig(ModelConfig):
         check_int(self, "time_buckets", low=2)
         check_choice(self, "loss", LOSSES)
         check_int(self, "n_negatives", low=1)
+        check_bool(self, "shared_negatives")
         check_choice(self, "negative_sampler", SAMPLERS)
         check_float(self, "logq_correction", low=0.0, high=1.0)
         check_int(self, "max_epochs", low=1)
@@ -107,8 +119,7 @@ class SequenceConfig(ModelConfig):
         if self.dropout >= 1.0:
             raise ConfigError(f"dropout must be a finite number in [0.0, 1.0); got {self.dropout}.")
         check_int(self, "patience", low=1)
-        if not isinstance(self.refit, bool):
-            raise ConfigError(f"refit must be true or false; got {self.refit!r}.")
+        check_bool(self, "refit")
         self._check_encoder()
 
     def _check_encoder(self) -> None:

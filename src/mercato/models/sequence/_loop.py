@@ -352,7 +352,13 @@ def _loss(config: SequenceConfig, target_counts: NDArray[np.float64]) -> Loss:
         # Uniform over its support: log Q is the same for every draw, nothing to correct.
         support = target_counts > 0
         probabilities = torch.from_numpy(support / max(int(support.sum()), 1))
-    return _SampledSoftmax(config.n_negatives, len(target_counts), probabilities, log_q)
+    return _SampledSoftmax(
+        config.n_negatives,
+        len(target_counts),
+        probabilities,
+        log_q,
+        shared=config.shared_negatives,
+    )
 
 
 def _full_softmax(states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
@@ -362,13 +368,17 @@ def _full_softmax(states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
 
 
 class _SampledSoftmax:
-    """Cross-entropy over each target and ``K`` negatives drawn once per batch.
+    """Cross-entropy over each target and ``K`` sampled negatives.
 
-    Sharing the negatives across the batch turns the negative logits into one ``[N, D] x
-    [D, K]`` product, the cheap form on a CPU. A negative that happens to be a row's target is
-    masked out of that row (an accidental hit is not a negative). With the popularity sampler,
-    ``logq_correction`` of ``log Q`` is subtracted from every logit (Yi et al., RecSys 2019), so
-    that popular items are not over-penalised for being drawn often.
+    ``shared``: the negatives are drawn once per batch, which turns the negative logits into
+    one ``[N, D] x [D, K]`` product, the cheap form on a CPU. Otherwise each training position
+    draws its own ``K``: a step then pushes down up to ``N * K`` distinct items instead of
+    ``K``, which regularises the item vectors of a large catalogue far better per epoch.
+
+    A negative that happens to be a position's target is masked out of its row (an accidental
+    hit is not a negative). With the popularity sampler, ``logq_correction`` of ``log Q`` is
+    subtracted from every logit (Yi et al., RecSys 2019), so that popular items are not
+    over-penalised for being drawn often.
     """
 
     def __init__(
@@ -377,28 +387,38 @@ class _SampledSoftmax:
         n_items: int,
         probabilities: Tensor | None,
         log_q: Tensor | None,
+        *,
+        shared: bool = True,
     ) -> None:
         self.n_negatives = n_negatives
         self.n_items = n_items
         self.probabilities = probabilities  # [I] of the sampler; None: uniform
         self.log_q = log_q  # [I] the share of log Q to subtract; None: nothing
+        self.shared = shared
 
     def __call__(self, states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
-        negatives = self._draw()  # [K]
         positive = (states * tower(targets + 1)).sum(dim=1, keepdim=True)  # [N, 1]
-        negative = states @ tower(negatives + 1).T  # [N, K]
-        negative = negative.masked_fill(negatives[None, :] == targets[:, None], -math.inf)
+        if self.shared:
+            negatives = self._draw(()).expand(len(targets), -1)  # [N, K], one row repeated
+            negative = states @ tower(negatives[0] + 1).T  # [N, K]
+        else:
+            negatives = self._draw((len(targets),))  # [N, K]
+            negative = torch.einsum("nd,nkd->nk", states, tower(negatives + 1))  # [N, K]
+        negative = negative.masked_fill(negatives == targets[:, None], -math.inf)
         logits = torch.cat([positive, negative], dim=1)  # [N, 1 + K]
         if self.log_q is not None:
-            log_q_negatives = self.log_q[negatives][None, :].expand_as(negative)  # [N, K]
-            logits = logits - torch.cat([self.log_q[targets, None], log_q_negatives], dim=1)
+            logits = logits - torch.cat([self.log_q[targets, None], self.log_q[negatives]], dim=1)
         zeros = torch.zeros(len(targets), dtype=torch.long)  # the target is column 0
         return functional.cross_entropy(logits, zeros)
 
-    def _draw(self) -> Tensor:
+    def _draw(self, rows: tuple[int, ...]) -> Tensor:
+        """Negatives ``[*rows, K]`` from the sampler."""
+        shape = (*rows, self.n_negatives)
         if self.probabilities is None:
-            return torch.randint(self.n_items, (self.n_negatives,))
-        return torch.multinomial(self.probabilities, self.n_negatives, replacement=True)
+            return torch.randint(self.n_items, shape)
+        n_draws = math.prod(shape)
+        drawn = torch.multinomial(self.probabilities, n_draws, replacement=True)
+        return drawn.view(shape)
 
 
 def _target_counts(examples: Windows, n_items: int) -> NDArray[np.float64]:
