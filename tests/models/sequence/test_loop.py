@@ -78,6 +78,26 @@ def test_training_stops_once_validation_cannot_improve(caplog: pytest.LogCapture
     assert "valid NDCG@10" in lines[0] and " s" in lines[0]
 
 
+def test_validation_ranks_a_seeded_sample_of_the_held_out_events(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, train, _, _ = cycles()
+    sizes: list[int] = []
+
+    def validate(
+        encoder: SequenceEncoder, valid: Windows, users: np.ndarray | None = None
+    ) -> float:
+        sizes.append(len(valid))
+        return 0.0
+
+    monkeypatch.setattr(_loop, "validation_ndcg", validate)
+    with caplog.at_level(logging.INFO):
+        build("sasrec", max_epochs=2, max_valid=7).fit(train)
+        build("sasrec", max_epochs=1, max_valid=None).fit(train)
+    assert sizes[:2] == [7, 7] and sizes[2] > 7
+    assert f"validating on 7 of {sizes[2]} held-out events" in caplog.text
+
+
 def test_without_validation_every_epoch_runs(caplog: pytest.LogCaptureFixture) -> None:
     # Sequences of two events are too short to give one to validation.
     frame = pd.DataFrame({"user_idx": np.repeat(np.arange(6), 2), "item_idx": [0, 1, 1, 2] * 3})

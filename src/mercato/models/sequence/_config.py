@@ -76,6 +76,8 @@ class SequenceConfig(ModelConfig):
         weight_decay: AdamW decoupled weight decay (``>= 0``).
         dropout: dropout probability inside the encoder, in ``[0, 1)``.
         patience: stop after this many epochs without a better validation NDCG@10 (``>= 1``).
+        max_valid: rank at most this many held-out events (a seeded sample) for early
+            stopping each epoch (``>= 1``), or ``None`` for all of them.
         refit: after early stopping, train a fresh encoder (same seed) on every event, the
             held-out ones included, for as many epochs as the best validation epoch. The
             held-out events are each sequence's most recent, so the model that scores users
@@ -99,6 +101,7 @@ class SequenceConfig(ModelConfig):
     weight_decay: float = 0.0
     dropout: float = 0.2
     patience: int = 10
+    max_valid: int | None = 50_000
     refit: bool = False
 
     def _check(self) -> None:
@@ -119,6 +122,8 @@ class SequenceConfig(ModelConfig):
         if self.dropout >= 1.0:
             raise ConfigError(f"dropout must be a finite number in [0.0, 1.0); got {self.dropout}.")
         check_int(self, "patience", low=1)
+        if self.max_valid is not None:
+            check_int(self, "max_valid", low=1)
         check_bool(self, "refit")
         self._check_encoder()
 
