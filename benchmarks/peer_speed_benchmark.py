@@ -98,6 +98,7 @@ RUNS = (
     ("recbole", "softmax"),
     ("rectools", "softmax"),
     ("mercato", "sampled"),
+    ("mercato", "sampled-per-position"),
     ("rectools", "sampled"),
 )
 
@@ -231,7 +232,8 @@ def run_mercato(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
     _, test = get_protocol("beauty-loo").build(folder / "data")
     model = get_model(
         "sasrec",
-        loss=loss,
+        loss="softmax" if loss == "softmax" else "sampled",
+        shared_negatives=loss != "sampled-per-position",
         n_negatives=settings.n_negatives,
         embedding_dim=settings.embedding_dim,
         max_len=settings.max_len,
@@ -253,7 +255,9 @@ def run_mercato(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
     lists = [[item_ids[i] for i in row if i >= 0] for row in top]
     return {
         "version": version("mercato"),
-        "loss_detail": loss_label(loss, settings, "shared by the batch"),
+        "loss_detail": loss_label(
+            loss, settings, "per position" if loss == "sampled-per-position" else "per batch"
+        ),
         "pass_seconds": epoch_seconds,
         "batches_per_epoch": batches_per_epoch[0],
         "peak_rss_mb": rss,
