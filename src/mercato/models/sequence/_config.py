@@ -80,8 +80,9 @@ class SequenceConfig(ModelConfig):
             stopping each epoch (``>= 1``), or ``None`` for all of them.
         refit: after early stopping, train a fresh encoder (same seed) on every event, the
             held-out ones included, for as many epochs as the best validation epoch. The
-            held-out events are each sequence's most recent, so the model that scores users
-            then has learned from them too; fitting takes about twice as long.
+            held-out events are each sequence's most recent, the ones closest to what comes
+            next, so the model that scores users has learned from them too; fitting takes
+            about twice as long. ``False`` keeps the early-stopped encoder.
 
     Stability: experimental; settings may be added or renamed while the sequence models settle.
     """
@@ -102,7 +103,7 @@ class SequenceConfig(ModelConfig):
     dropout: float = 0.2
     patience: int = 10
     max_valid: int | None = 50_000
-    refit: bool = False
+    refit: bool = True
 
     def _check(self) -> None:
         check_int(self, "embedding_dim", low=1)

@@ -397,12 +397,15 @@ class _SampledSoftmax:
         self.shared = shared
 
     def __call__(self, states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
+        # Drawn before the towers run: a tower may draw random numbers too (id dropout), and
+        # this order keeps a seed's negatives the same whatever the tower.
+        drawn = self._draw(() if self.shared else (len(targets),))  # [K] or [N, K]
         positive = (states * tower(targets + 1)).sum(dim=1, keepdim=True)  # [N, 1]
         if self.shared:
-            negatives = self._draw(()).expand(len(targets), -1)  # [N, K], one row repeated
-            negative = states @ tower(negatives[0] + 1).T  # [N, K]
+            negative = states @ tower(drawn + 1).T  # [N, K]
+            negatives = drawn.expand(len(targets), -1)  # [N, K], one row repeated
         else:
-            negatives = self._draw((len(targets),))  # [N, K]
+            negatives = drawn
             negative = torch.einsum("nd,nkd->nk", states, tower(negatives + 1))  # [N, K]
         negative = negative.masked_fill(negatives == targets[:, None], -math.inf)
         logits = torch.cat([positive, negative], dim=1)  # [N, 1 + K]
