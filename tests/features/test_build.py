@@ -66,27 +66,6 @@ def test_every_modality_comes_in_item_order_with_masks(shop: Dataset) -> None:
     assert set(features.encoders) == {"text", "image", "video", "review"}
 
 
-def test_an_unpriced_item_takes_the_median_price_paid_for_it(shop: Dataset) -> None:
-    # i2 has no catalogue price and sold at 8, 10 and 40; i0 keeps its catalogue 30 although
-    # it sold at 5; i1's sale has no price; nothing else sold.
-    events = pd.DataFrame(
-        {
-            "user_idx": np.array([0, 1, 2, 0, 1], np.int32),
-            "item_idx": np.array([2, 2, 2, 0, 1], np.int32),
-            "price": [8.0, 10.0, 40.0, 5.0, np.nan],
-        }
-    )
-    encoders, _, _ = _encoders()
-    features = _build(replace(shop, events=events), encoders)
-
-    assert features.price_missing.tolist() == [False, False, False, False, False]
-    paid = np.expm1(features.price * features.price_log_std + features.price_log_mean)
-    np.testing.assert_allclose(paid, [30.0, 25.0, 10.0, 12.5, 80.0], rtol=1e-5)
-
-    unsold = _build(replace(shop, events=events.iloc[3:]), encoders)
-    assert unsold.price_missing.tolist() == [False, False, True, False, False]
-
-
 def test_bad_media_and_empty_text_are_logged_and_the_run_goes_on(
     shop: Dataset, caplog: pytest.LogCaptureFixture
 ) -> None:

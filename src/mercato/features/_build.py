@@ -181,8 +181,7 @@ def build_item_features(
         if prune_cache:
             encoding.prune_cache()
 
-    prices = _item_prices(items, dataset.events, len(item_ids))
-    features = _assemble(items, item_ids, prices, modalities, reviews, encoders)
+    features = _assemble(items, item_ids, modalities, reviews, encoders)
     logger.info(
         "item features for %d items in %.1fs: text %d, image %d, clip %d, reviews %d",
         features.n_items,
@@ -262,36 +261,15 @@ def _encode_modalities(
     return _Modalities(text, text_mask, image, image_mask, video, video_mask)
 
 
-def _item_prices(items: pd.DataFrame, events: pd.DataFrame, n_items: int) -> NDArray[np.float64]:
-    """float64 ``[I]``: each item's catalogue price, else the median price paid in ``events``.
-
-    Many shops keep prices on the orders rather than in the catalogue (a price changes with
-    every sale). The median of what was paid stands in where the catalogue says nothing, so
-    an item bought at a price has one; an item neither priced nor sold has none (NaN). Only
-    the events given are read: a model's features see its training events alone.
-    """
-    listed = pd.to_numeric(pd.Series(_cells(items, "price")), errors="coerce").to_numpy(float)
-    if "price" not in events.columns or not len(events):
-        return listed
-
-    paid = pd.to_numeric(events["price"], errors="coerce")
-    sold = paid.notna() & (paid >= 0)
-    medians = paid[sold].groupby(events["item_idx"][sold]).median()
-    from_events = np.full(n_items, np.nan)
-    from_events[medians.index.to_numpy(np.int64)] = medians.to_numpy(float)
-    return np.where(np.isfinite(listed) & (listed >= 0), listed, from_events)
-
-
 def _assemble(
     items: pd.DataFrame,
     item_ids: list[str],
-    prices: NDArray[np.float64],
     modalities: _Modalities,
     reviews: ItemReviewSignals,
     encoders: ItemEncoders,
 ) -> ItemFeatures:
     """The encoded modalities with price, category, brand and attribute codes."""
-    price = encode_prices(prices)
+    price = encode_prices(pd.to_numeric(pd.Series(_cells(items, "price")), errors="coerce"))
     categories = encode_category_paths(_cells(items, "category"))
     brand_codes, brand_vocab = encode_labels(_cells(items, "brand"))
     attributes = encode_attributes(_cells(items, "attributes"), item_ids)

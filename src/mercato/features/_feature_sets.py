@@ -40,8 +40,7 @@ class ItemFeatures:
         review: ``[I, Dr]`` unit mean embedding of review texts; ``review_mask [I]``.
         review_count: ``[I]`` int32 number of reviews.
         rating_mean: ``[I]`` float32 mean rating, 0 where unrated.
-        price: ``[I]`` float32 normalised log price (the catalogue's, else the median paid in the
-            events the features were built from), 0 where missing; ``price_missing [I]``.
+        price: ``[I]`` float32 normalised log price, 0 where missing; ``price_missing [I]``.
         price_log_mean, price_log_std: the normalisation, for new items.
         category_codes: ``[I, L]`` int32 code per category level (0 = none);
             ``category_vocab[level][code]`` is the path prefix.
