@@ -244,6 +244,7 @@ def run_mercato(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
         batch_size=settings.batch_size,
         max_epochs=settings.epochs,
         patience=settings.epochs,
+        refit=False,  # the passes are timed, not the model: a refit would only add passes
         seed=settings.seed,
     )
     model.fit(test.train)
