@@ -43,11 +43,12 @@ def hit_rate_at_1(top_items: np.ndarray, targets: np.ndarray) -> float:
     "loss",
     [
         {"loss": "softmax"},
+        {"loss": "softmax", "bf16_logits": True},
         {"loss": "sampled"},
         {"loss": "sampled", "negative_sampler": "popularity", "logq_correction": 1.0},
         {"loss": "sampled", "shared_negatives": False},
     ],
-    ids=["softmax", "sampled", "sampled-popularity-logq", "sampled-per-position"],
+    ids=["softmax", "softmax-bf16", "sampled", "sampled-popularity-logq", "sampled-per-position"],
 )
 @pytest.mark.parametrize("name", sorted(ENCODER))
 def test_learns_a_planted_next_item_rule(name: str, loss: dict[str, Any]) -> None:

@@ -194,3 +194,21 @@ def test_refit_learns_from_the_held_out_events(
     hit_rate = float(np.mean(top == 2))
     # Without the refit, item 2 was never a training target: nothing points from 1 to it.
     assert hit_rate >= 0.9 if refit else hit_rate <= 0.1
+
+
+def test_bf16_logits_give_the_float32_loss_to_bfloat16_precision() -> None:
+    torch.manual_seed(0)
+    tower = ItemTower(300, 32)
+    states = torch.randn(64, 32, requires_grad=True)
+    targets = torch.randint(300, (64,))
+    exact = _loop._loss(SASRecConfig(loss="softmax"), np.ones(300))(states, targets, tower)
+    fast = _loop._loss(SASRecConfig(loss="softmax", bf16_logits=True), np.ones(300))(
+        states, targets, tower
+    )
+    assert fast.dtype == torch.float32
+    assert float(fast.detach()) == pytest.approx(float(exact.detach()), rel=1e-2)
+    (gradient,) = torch.autograd.grad(fast, states)
+    (expected,) = torch.autograd.grad(exact, states)
+    assert (
+        torch.nn.functional.cosine_similarity(gradient.flatten(), expected.flatten(), dim=0) > 0.99
+    )

@@ -57,6 +57,9 @@ class SequenceConfig(ModelConfig):
             ``1 + floor(log2(1 + s))``, capped at ``time_buckets - 1``.
         loss: ``"softmax"`` (cross-entropy over every item) or ``"sampled"`` (cross-entropy
             over the target and ``n_negatives`` sampled items).
+        bf16_logits: with the full softmax, compute the state-by-item product (forward and
+            backward) in bfloat16; the softmax and loss stay float32. About 1.6 times faster
+            per epoch on CPUs with AVX-512 BF16 or AMX; elsewhere it may be slower.
         n_negatives: negatives for the sampled loss (``>= 1``), per batch or per training
             position (see ``shared_negatives``).
         shared_negatives: ``True`` draws the negatives once per batch and scores every
@@ -92,6 +95,7 @@ class SequenceConfig(ModelConfig):
     sequence_key: str = "auto"
     time_buckets: int = 32
     loss: str = "sampled"
+    bf16_logits: bool = False
     n_negatives: int = 256
     shared_negatives: bool = True
     negative_sampler: str = "uniform"
@@ -111,6 +115,7 @@ class SequenceConfig(ModelConfig):
         check_choice(self, "sequence_key", SEQUENCE_KEYS)
         check_int(self, "time_buckets", low=2)
         check_choice(self, "loss", LOSSES)
+        check_bool(self, "bf16_logits")
         check_int(self, "n_negatives", low=1)
         check_bool(self, "shared_negatives")
         check_choice(self, "negative_sampler", SAMPLERS)

@@ -343,7 +343,7 @@ def _log_epoch(name: str, max_epochs: int, report: EpochReport, improved: bool) 
 
 def _loss(config: SequenceConfig, target_counts: NDArray[np.float64]) -> Loss:
     if config.loss == "softmax":
-        return _full_softmax
+        return _full_softmax_bf16 if config.bf16_logits else _full_softmax
     probabilities, log_q = None, None
     if config.negative_sampler == "popularity":
         probabilities = torch.from_numpy((target_counts + 1.0) / (target_counts + 1.0).sum())
@@ -365,6 +365,14 @@ def _full_softmax(states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
     """Cross-entropy over every item: states ``[N, D]``, targets ``[N]``."""
     logits = states @ tower.item_vectors().T  # [N, I]
     return functional.cross_entropy(logits, targets)
+
+
+def _full_softmax_bf16(states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
+    """:func:`_full_softmax` with the ``[N, D] x [D, I]`` product (and its gradients) in
+    bfloat16; the softmax and the loss stay float32."""
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = states @ tower.item_vectors().T  # [N, I] bfloat16
+    return functional.cross_entropy(logits.float(), targets)
 
 
 class _SampledSoftmax:
