@@ -95,6 +95,7 @@ PEER_PINS = (
 #: (library, loss) pairs, in table order; RecBole's SASRec offers no sampled softmax.
 RUNS = (
     ("mercato", "softmax"),
+    ("mercato", "softmax-bf16"),
     ("recbole", "softmax"),
     ("rectools", "softmax"),
     ("mercato", "sampled"),
@@ -104,7 +105,7 @@ RUNS = (
 
 #: What runs without ``--run``: RecTools' sampled softmax draws its negatives per position
 #: (``[B, L, K]``), which costs about as much as its full softmax, so it is left to ``--run``.
-DEFAULT_RUNS = RUNS[:4]
+DEFAULT_RUNS = (RUNS[0], RUNS[2], RUNS[3], RUNS[4])
 
 DEPTH = 10
 
@@ -192,6 +193,8 @@ def peak_rss_mb() -> float:
 def loss_label(loss: str, settings: Settings, negatives_drawn: str) -> str:
     if loss == "softmax":
         return "full softmax"
+    if loss == "softmax-bf16":
+        return "full softmax, logits product in bfloat16"
     return f"sampled softmax, {settings.n_negatives} uniform negatives {negatives_drawn}"
 
 
@@ -232,7 +235,8 @@ def run_mercato(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
     _, test = get_protocol("beauty-loo").build(folder / "data")
     model = get_model(
         "sasrec",
-        loss="softmax" if loss == "softmax" else "sampled",
+        loss="softmax" if loss.startswith("softmax") else "sampled",
+        bf16_logits=loss == "softmax-bf16",
         shared_negatives=loss != "sampled-per-position",
         n_negatives=settings.n_negatives,
         embedding_dim=settings.embedding_dim,
