@@ -2,10 +2,10 @@
 # P3 ablation of the multimodal model, test split, single-point grids (no tuning).
 set -e
 cd "$(dirname "$0")/../../.."
-export MERCATO_CACHE=benchmarks/out/features OMP_NUM_THREADS=1
+export MERCATO_CACHE=benchmarks/out/features OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 mkdir -p benchmarks/out/p3
 OUT=benchmarks/results-sequence/hm-multimodal/ablation
-BASE='"negative_sampler":["uniform"],"id_dropout":[0.5],"lr":[0.003]'
+BASE='"negative_sampler":["targets"],"shared_negatives":[false],"refit":[true],"id_dropout":[0.5],"lr":[0.003]'
 run() {
   name=$1; mods=$2
   nice -n 5 .venv/bin/mercato -v benchmark hm-multimodal --model multimodal \
@@ -18,7 +18,6 @@ for spec in \
   'no-text|["id","image","video","category","brand","attributes","price"]' \
   'no-image|["id","text","video","category","brand","attributes","price"]' \
   'no-codes|["id","text","image","video","price"]' \
-  'no-price|["id","text","image","video","category","brand","attributes"]' \
   'id-only|["id"]' \
   'content-only|["text","image","video","category","brand","attributes","price"]'; do
   name=${spec%%|*}; mods=${spec#*|}

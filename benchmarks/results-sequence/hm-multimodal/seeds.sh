@@ -1,10 +1,10 @@
 #!/bin/bash
 # Seed repeats of the P3 ablation rows (test split, single-point grids), to read the ablation against seed noise.
 cd "$(dirname "$0")/../../.."
-export MERCATO_CACHE=benchmarks/out/features OMP_NUM_THREADS=1
+export MERCATO_CACHE=benchmarks/out/features OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 mkdir -p benchmarks/out/p3
 OUT=benchmarks/results-sequence/hm-multimodal/ablation/seeds
-BASE='"negative_sampler":["uniform"],"id_dropout":[0.5],"lr":[0.003]'
+BASE='"negative_sampler":["targets"],"shared_negatives":[false],"refit":[true],"id_dropout":[0.5],"lr":[0.003]'
 for seed in 1 2; do
 for spec in \
   'all|["id","text","image","video","category","brand","attributes","price"]' \
