@@ -58,8 +58,9 @@ class SequenceConfig(ModelConfig):
         loss: ``"softmax"`` (cross-entropy over every item) or ``"sampled"`` (cross-entropy
             over the target and ``n_negatives`` sampled items).
         bf16_logits: with the full softmax, compute the state-by-item product (forward and
-            backward) in bfloat16; the softmax and loss stay float32. About 1.6 times faster
-            per epoch on CPUs with AVX-512 BF16 or AMX; elsewhere it may be slower.
+            backward) in bfloat16; the softmax and loss stay float32. On CPUs with AVX-512 BF16
+            or AMX the product runs about twice as fast (an epoch about 1.3 times); elsewhere
+            it may be slower. It costs memory: bfloat16 copies of the item vectors.
         n_negatives: negatives for the sampled loss (``>= 1``), per batch or per training
             position (see ``shared_negatives``).
         shared_negatives: ``True`` draws the negatives once per batch and scores every

@@ -46,7 +46,9 @@ class SequenceRecommender(Recommender[ConfigT]):
 
     ``fit`` cuts the training events into sequences (per user, or per session, see
     ``sequence_key``), holds out the last event of each sequence of three or more for early
-    stopping, and trains through the shared loop. ``score_users`` encodes the last ``max_len``
+    stopping (at most ``max_valid`` of them), and trains through the shared loop; with
+    ``refit`` a fresh encoder then trains on every event for the best epoch count.
+    ``score_users`` encodes the last ``max_len``
     events of each user's training history (behaviour types and time gaps included);
     ``score_histories`` encodes the given item order, every event typed as the most common
     training behaviour, with unknown time gaps. Cold users and empty histories get popularity.
