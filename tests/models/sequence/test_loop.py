@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from mercato.data import Dataset
 from mercato.models import SASRecConfig
 from mercato.models.sequence import _loop
 from mercato.models.sequence._data import Windows
@@ -165,7 +166,7 @@ def test_per_position_negatives_are_drawn_for_each_row_and_never_the_target() ->
     assert float(loss(states, targets, tower).detach()) > 0.0
 
 
-def last_step_only() -> tuple[object, np.ndarray]:
+def last_step_only() -> tuple[Dataset, np.ndarray]:
     """Sequences ``[r, 1, 2]``: the step ``1 -> 2`` only ever happens as a held-out event."""
     rng = np.random.default_rng(0)
     n_users = 48

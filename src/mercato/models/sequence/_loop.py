@@ -33,6 +33,7 @@ from mercato.models.sequence._modules import ItemTower, SequenceEncoder
 
 __all__ = [
     "EpochReport",
+    "best_epoch",
     "encode_items",
     "encode_scores",
     "encode_states",
@@ -63,6 +64,11 @@ class EpochReport:
     loss: float
     valid_ndcg: float
     seconds: float
+
+
+def best_epoch(reports: list[EpochReport]) -> int:
+    """The epoch :func:`train` restores: the best validation NDCG@10, the first of ties."""
+    return max(reports, key=lambda report: (report.valid_ndcg, -report.epoch)).epoch
 
 
 @contextlib.contextmanager

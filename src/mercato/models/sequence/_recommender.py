@@ -29,7 +29,13 @@ from mercato.models.sequence._data import (
     windows_of_histories,
     windows_of_users,
 )
-from mercato.models.sequence._loop import EpochReport, encode_scores, seeded, train
+from mercato.models.sequence._loop import (
+    EpochReport,
+    best_epoch,
+    encode_scores,
+    seeded,
+    train,
+)
 from mercato.models.sequence._modules import ItemTower, SequenceEncoder
 
 __all__ = ["SequenceRecommender", "window_owners"]
@@ -104,7 +110,7 @@ class SequenceRecommender(Recommender[ConfigT]):
             reports = self._train(encoder, examples, valid, users)
 
         if config.refit and len(valid) and reports:
-            encoder = self._refit(sequences, training.n_items, _best_epoch(reports))
+            encoder = self._refit(sequences, training.n_items, best_epoch(reports))
 
         self._encoder = encoder.eval()
         self._user_windows = windows_of_users(
@@ -146,8 +152,7 @@ class SequenceRecommender(Recommender[ConfigT]):
             examples = training_windows(
                 sequences, config.max_len, every_position=encoder.every_position
             )
-            users = _window_users(encoder, sequences, sequences)
-            example_users = users[0] if users is not None else None
+            example_users = _example_users(encoder, sequences)
             train(encoder, examples, None, config, name=self.name, example_users=example_users)
         return encoder
 
@@ -230,14 +235,19 @@ def _window_users(
     The windows are cut again one column wide: the owners need the last column only, and the
     number and order of windows do not depend on the width.
     """
+    example_users = _example_users(encoder, train_sequences)
+    if example_users is None:
+        return None
+    return example_users, window_owners(sequences, lambda cut: hold_out_last(cut, 1)[1])
+
+
+def _example_users(encoder: SequenceEncoder, sequences: Sequences) -> NDArray[np.int64] | None:
+    """The user of each training window of ``sequences``, for encoders that read users."""
     if not encoder.reads_users:
         return None
     every_position = encoder.every_position
-    return (
-        window_owners(
-            train_sequences, lambda cut: training_windows(cut, 1, every_position=every_position)
-        ),
-        window_owners(sequences, lambda cut: hold_out_last(cut, 1)[1]),
+    return window_owners(
+        sequences, lambda cut: training_windows(cut, 1, every_position=every_position)
     )
 
 
@@ -259,12 +269,6 @@ def _sampled_validation(
     logger.info("validating on %d of %d held-out events", max_valid, len(valid))
     kept_users = (users[0], users[1][kept]) if users is not None else None
     return valid.rows(kept), kept_users
-
-
-def _best_epoch(reports: list[EpochReport]) -> int:
-    """The epoch with the best validation NDCG@10 (the first of ties), as the loop keeps it."""
-    best = max(reports, key=lambda report: (report.valid_ndcg, -report.epoch))
-    return best.epoch
 
 
 def _most_common(types: NDArray[np.int64]) -> int:
