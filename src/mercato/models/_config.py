@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Self, TypeVar
@@ -123,6 +123,20 @@ def check_bool(config: ModelConfig, name: str) -> None:
     value = getattr(config, name)
     if not isinstance(value, bool):
         raise ConfigError(f"{name} must be true or false; got {value!r}.")
+
+
+def check_names(config: ModelConfig, name: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    """Checks that setting ``name`` lists distinct names from ``known``; stores them as a tuple
+    in ``known``'s order, so two configs that list the same names in another order are equal."""
+    value = getattr(config, name)
+    listed = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else None
+    if listed is None or any(entry not in known for entry in listed):
+        raise ConfigError(f"{name} must be a list of names from {', '.join(known)}; got {value!r}.")
+    if len(set(listed)) != len(listed):
+        raise ConfigError(f"{name} lists a name twice; got {value!r}.")
+    ordered = tuple(entry for entry in known if entry in listed)
+    object.__setattr__(config, name, ordered)
+    return ordered
 
 
 def check_choice(config: ModelConfig, name: str, choices: tuple[str, ...]) -> None:

@@ -35,6 +35,7 @@ _MODELS: dict[str, type[Recommender[Any]]] = {
 #: service start without loading torch (and work where the ``features`` extra is not installed).
 _LAZY_MODELS: dict[str, tuple[str, str]] = {
     "caser": ("mercato.models.sequence", "Caser"),
+    "content-knn": ("mercato.models._content_knn", "ContentKNN"),
     "gru4rec": ("mercato.models.sequence", "GRU4Rec"),
     "multimodal": ("mercato.models.sequence", "MultimodalSASRec"),
     "sasrec": ("mercato.models.sequence", "SASRec"),

@@ -6,7 +6,6 @@ Every setting is validated when the config is built; a bad value raises
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 
@@ -18,6 +17,7 @@ from mercato.models._config import (
     check_choice,
     check_float,
     check_int,
+    check_names,
 )
 
 __all__ = [
@@ -255,12 +255,12 @@ class ContentConfig(SequenceConfig):
         self._check_content()
 
     def _check_content(self) -> None:
-        modalities = _checked_names(self, "item_modalities", ITEM_MODALITIES)
+        modalities = check_names(self, "item_modalities", ITEM_MODALITIES)
         if not modalities:
             raise ConfigError(
                 f"item_modalities must name at least one of {', '.join(ITEM_MODALITIES)}; got ()."
             )
-        _checked_names(self, "user_signals", USER_SIGNALS)
+        check_names(self, "user_signals", USER_SIGNALS)
         check_choice(self, "text_encoder", TEXT_ENCODER_NAMES)
         check_choice(self, "image_encoder", IMAGE_ENCODER_NAMES)
         check_float(self, "id_dropout", low=0.0, high=1.0)
@@ -291,17 +291,3 @@ class TwoTowerConfig(ContentConfig):
 
     Stability: experimental.
     """
-
-
-def _checked_names(config: ModelConfig, name: str, known: tuple[str, ...]) -> tuple[str, ...]:
-    """Checks that setting ``name`` lists distinct names from ``known``; stores them as a tuple
-    in ``known``'s order, so two configs that list the same names in another order are equal."""
-    value = getattr(config, name)
-    listed = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else None
-    if listed is None or any(entry not in known for entry in listed):
-        raise ConfigError(f"{name} must be a list of names from {', '.join(known)}; got {value!r}.")
-    if len(set(listed)) != len(listed):
-        raise ConfigError(f"{name} lists a name twice; got {value!r}.")
-    ordered = tuple(entry for entry in known if entry in listed)
-    object.__setattr__(config, name, ordered)
-    return ordered
