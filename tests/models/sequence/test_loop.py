@@ -213,3 +213,21 @@ def test_bf16_logits_give_the_float32_loss_to_bfloat16_precision() -> None:
     assert (
         torch.nn.functional.cosine_similarity(gradient.flatten(), expected.flatten(), dim=0) > 0.99
     )
+
+
+def test_the_full_softmax_is_torchs_cross_entropy_with_its_gradients() -> None:
+    torch.manual_seed(0)
+    tower = ItemTower(300, 32)
+    with torch.no_grad():
+        tower.ids.weight.normal_(std=0.5)  # logits far from zero, as after some training
+    states = torch.randn(64, 32, requires_grad=True)
+    targets = torch.randint(300, (64,))
+    loss = _loop._loss(SASRecConfig(loss="softmax"), np.ones(300))(states, targets, tower)
+    gradients = torch.autograd.grad(3.0 * loss, (states, tower.ids.weight))
+
+    expected = torch.nn.functional.cross_entropy(states @ tower.item_vectors().T, targets)
+    expected_gradients = torch.autograd.grad(3.0 * expected, (states, tower.ids.weight))
+    torch.testing.assert_close(loss, expected)
+    for gradient, reference in zip(gradients, expected_gradients, strict=True):
+        torch.testing.assert_close(gradient, reference)
+    assert float(gradients[1][0].abs().max()) == 0.0  # the padding row gets no gradient

@@ -369,16 +369,66 @@ def _loss(config: SequenceConfig, target_counts: NDArray[np.float64]) -> Loss:
 
 def _full_softmax(states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
     """Cross-entropy over every item: states ``[N, D]``, targets ``[N]``."""
-    logits = states @ tower.item_vectors().T  # [N, I]
-    return functional.cross_entropy(logits, targets)
+    return _catalogue_cross_entropy(states, tower.item_vectors(), targets, torch.float32)
 
 
 def _full_softmax_bf16(states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
     """:func:`_full_softmax` with the ``[N, D] x [D, I]`` product (and its gradients) in
     bfloat16; the softmax and the loss stay float32."""
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        logits = states @ tower.item_vectors().T  # [N, I] bfloat16
-    return functional.cross_entropy(logits.float(), targets)
+    return _catalogue_cross_entropy(states, tower.item_vectors(), targets, torch.bfloat16)
+
+
+def _catalogue_cross_entropy(
+    states: Tensor, items: Tensor, targets: Tensor, dtype: torch.dtype
+) -> Tensor:
+    loss: Tensor = _CatalogueCrossEntropy.apply(states, items, targets, dtype)  # type: ignore[no-untyped-call]
+    return loss
+
+
+class _CatalogueCrossEntropy(torch.autograd.Function):
+    """Mean cross-entropy of ``states [N, D] @ items [I, D].T`` against ``targets [N]``, with a
+    hand-written backward.
+
+    The logits ``[N, I]`` are the largest tensor of a full-softmax step. Autograd's route
+    (log-softmax, then the loss) writes them out twice more and zero-fills a third copy for
+    the gradient; here the logits become their exponentials in place, and those become the
+    gradient ``(softmax - one_hot) / N`` in place, so a step reads and writes the ``[N, I]``
+    block about half as often. The products run in ``dtype`` (float32 or bfloat16); the
+    softmax always runs in float32.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: torch.autograd.function.FunctionCtx,
+        states: Tensor,
+        items: Tensor,
+        targets: Tensor,
+        dtype: torch.dtype,
+    ) -> Tensor:
+        low_states, low_items = states.to(dtype), items.to(dtype)
+        exponentials = (low_states @ low_items.T).float()  # logits [N, I], made over in place
+        exponentials.sub_(exponentials.amax(dim=1, keepdim=True))  # logits - row max
+        target_logits = exponentials.gather(1, targets[:, None]).squeeze(1)  # [N]
+        exponentials.exp_()
+        totals = exponentials.sum(dim=1)  # [N]
+        loss = (totals.log() - target_logits).mean()
+        ctx.save_for_backward(low_states, low_items, targets, totals)
+        ctx.exponentials = exponentials  # type: ignore[attr-defined]  # backward overwrites it
+        return loss
+
+    @staticmethod
+    def backward(
+        ctx: torch.autograd.function.FunctionCtx, grad_loss: Tensor
+    ) -> tuple[Tensor, Tensor, None, None]:
+        low_states, low_items, targets, totals = ctx.saved_tensors  # type: ignore[attr-defined]
+        gradient: Tensor = ctx.exponentials  # type: ignore[attr-defined]
+        del ctx.exponentials  # type: ignore[attr-defined]
+        gradient.mul_((grad_loss / len(targets)) / totals[:, None])  # softmax / N
+        gradient[torch.arange(len(targets)), targets] -= grad_loss / len(targets)
+        low_gradient = gradient.to(low_items.dtype)
+        grad_states = (low_gradient @ low_items).float()  # [N, D]
+        grad_items = (low_gradient.T @ low_states).float()  # [I, D]
+        return grad_states, grad_items, None, None
 
 
 class _SampledSoftmax:
