@@ -107,3 +107,22 @@ def test_features_with_tfidf_are_saved_with_coverage(store: Path, tmp_path: Path
     n_items = Store(store).summary().n_items
     assert f"{n_items} of {n_items}" in result.output
     assert "text" in result.output
+
+
+def test_train_saves_checkpoints_where_asked(store: Path, tmp_path: Path) -> None:
+    checkpoints = tmp_path / "checkpoints"
+    args = ["--model", "gru4rec", "--store", str(store), "--out", str(tmp_path / "m")]
+    settings = ["--set", "max_epochs=2", "--set", "embedding_dim=8", "--set", "refit=false"]
+    result = runner.invoke(app, ["train", *args, *settings, "--checkpoint-dir", str(checkpoints)])
+
+    assert result.exit_code == 0, result.output
+    assert [path.name for path in checkpoints.iterdir()] == ["gru4rec-train.pt"]
+
+
+def test_checkpoints_are_refused_for_a_model_without_epochs(store: Path, tmp_path: Path) -> None:
+    args = ["--model", "itemknn", "--store", str(store), "--out", str(tmp_path / "m")]
+    result = runner.invoke(app, ["train", *args, "--checkpoint-dir", str(tmp_path / "c")])
+
+    assert result.exit_code == 1
+    assert "--checkpoint-dir" in result.output and "'itemknn'" in result.output
+    assert not (tmp_path / "m").exists() and not (tmp_path / "c").exists()

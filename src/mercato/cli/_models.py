@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ from mercato.features import (
     image_encoder_named,
     text_encoder_named,
 )
-from mercato.models import Recommendations, get_model, load_model
+from mercato.models import Recommendations, get_model, load_model, model_class
 
 __all__: list[str] = []
 
@@ -44,9 +45,17 @@ def train_command(
         list[str] | None,
         typer.Option("--set", help="A config setting as key=value (JSON values); repeatable."),
     ] = None,
+    checkpoint_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Save training progress here after every epoch, and resume from it when the "
+            "same command runs again (sequence models)."
+        ),
+    ] = None,
 ) -> None:
     """Fit a registered model on the store's dataset and save it."""
-    recommender = get_model(model, **_settings(settings or []))
+    options = _checkpoint_option(model, checkpoint_dir)
+    recommender = get_model(model, **options, **_settings(settings or []))
     dataset = Store(store).dataset()
     started = time.perf_counter()
     recommender.fit(dataset)
@@ -57,6 +66,18 @@ def train_command(
         f"in {seconds:.1f}s; saved to {saved}",
         highlight=False,
     )
+
+
+def _checkpoint_option(model: str, checkpoint_dir: Path | None) -> dict[str, Path]:
+    """``{"checkpoint_dir": ...}`` for a model that trains in epochs; refused for the others."""
+    if checkpoint_dir is None:
+        return {}
+    if "checkpoint_dir" not in inspect.signature(model_class(model)).parameters:
+        raise ConfigError(
+            f"--checkpoint-dir applies to models that train in epochs; {model!r} does not. "
+            "Drop the option, or pick caser, gru4rec, sasrec, multimodal or two-tower."
+        )
+    return {"checkpoint_dir": checkpoint_dir}
 
 
 @app.command("recommend")

@@ -57,6 +57,8 @@ class ContentRecommender(SequenceRecommender[ConfigT]):
         cache_dir: the feature cache; ``$MERCATO_CACHE`` or ``.mercato/features`` by default.
             Not a setting: where vectors are cached does not change the model.
         progress: show a progress bar per modality while features are built.
+        checkpoint_dir: where training saves its progress after every epoch and resumes from
+            (see :class:`SequenceRecommender`).
         **overrides: settings of the config.
 
     Stability: experimental.
@@ -73,9 +75,10 @@ class ContentRecommender(SequenceRecommender[ConfigT]):
         encoders: ItemEncoders | None = None,
         cache_dir: str | Path | None = None,
         progress: bool = True,
+        checkpoint_dir: str | Path | None = None,
         **overrides: Any,
     ) -> None:
-        super().__init__(config, **overrides)
+        super().__init__(config, checkpoint_dir=checkpoint_dir, **overrides)
         self.encoders = encoders
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.progress = progress

@@ -15,11 +15,14 @@ alongside it (``-1`` for an anonymous session), in training, validation and scor
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,6 +30,7 @@ from numpy.typing import NDArray
 from torch import Tensor
 from torch.nn import functional
 
+from mercato.models.sequence._checkpoint import checkpoint_key, load_checkpoint, save_checkpoint
 from mercato.models.sequence._config import SequenceConfig
 from mercato.models.sequence._data import Windows
 from mercato.models.sequence._modules import ItemTower, SequenceEncoder
@@ -95,12 +99,15 @@ def train(
     name: str,
     example_users: NDArray[np.int64] | None = None,
     valid_users: NDArray[np.int64] | None = None,
+    checkpoint: Path | None = None,
 ) -> list[EpochReport]:
     """Trains ``encoder`` in place on ``examples`` and leaves it at its best validation epoch.
 
     Without validation windows every epoch counts as the best, so the last one is kept. Call
     inside :func:`seeded`. ``example_users [N]`` and ``valid_users [V]`` name the user of each
-    window, for encoders that read users. Returns one report per epoch run.
+    window, for encoders that read users. With ``checkpoint`` (a file path) the run is saved
+    after every epoch and, when that file holds this same run, resumed from it (see
+    :mod:`mercato.models.sequence._checkpoint`). Returns one report per epoch run.
     """
     targets = _target_counts(examples, encoder.tower.n_items)
     loss_of = _loss(config, targets)
@@ -110,32 +117,114 @@ def train(
     order_rng = np.random.default_rng(config.seed)
     tensors = _as_tensors(examples, example_users)
 
-    reports: list[EpochReport] = []
-    best_ndcg, best_epoch, best_state = -math.inf, 0, _snapshot(encoder)
-    for epoch in range(1, config.max_epochs + 1):
+    key = _run_key(config, examples, valid, example_users, valid_users) if checkpoint else ""
+    progress = _Progress([], -math.inf, 0, _snapshot(encoder))
+    if checkpoint is not None:
+        saved = load_checkpoint(
+            checkpoint, key, network=encoder, optimiser=optimiser, order_rng=order_rng
+        )
+        if saved is not None:
+            progress = _Progress.from_saved(saved)
+            logger.info("%s: resuming from %s after epoch %d", name, checkpoint, progress.epochs)
+
+    for epoch in range(progress.epochs + 1, config.max_epochs + 1):
+        if progress.stopped:
+            break
         started = time.perf_counter()
         loss = _epoch(encoder, tensors, order_rng, optimiser, loss_of, config.batch_size)
         ndcg = validation_ndcg(encoder, valid, valid_users) if valid is not None else math.nan
         report = EpochReport(epoch, loss, ndcg, time.perf_counter() - started)
-        reports.append(report)
-
-        improved = valid is None or ndcg > best_ndcg
-        if improved:
-            best_ndcg, best_epoch, best_state = ndcg, epoch, _snapshot(encoder)
+        improved = progress.record(report, encoder, counts_as_better=valid is None)
         _log_epoch(name, config.max_epochs, report, improved)
-        if epoch - best_epoch >= config.patience:
+        if epoch - progress.best_epoch >= config.patience:
             logger.info(
                 "%s: no better validation NDCG@10 for %d epochs; stopping",
                 name,
-                epoch - best_epoch,
+                epoch - progress.best_epoch,
             )
-            break
+            progress.stopped = True
+        if checkpoint is not None:
+            save_checkpoint(
+                checkpoint,
+                key,
+                network=encoder,
+                optimiser=optimiser,
+                order_rng=order_rng,
+                progress=progress.to_saved(),
+            )
 
-    encoder.load_state_dict(best_state)
+    encoder.load_state_dict(progress.best_state)
     encoder.eval()
     if valid is not None:
-        logger.info("%s: restored epoch %d (valid NDCG@10 %.4f)", name, best_epoch, best_ndcg)
-    return reports
+        logger.info(
+            "%s: restored epoch %d (valid NDCG@10 %.4f)",
+            name,
+            progress.best_epoch,
+            progress.best_ndcg,
+        )
+    return progress.reports
+
+
+@dataclass
+class _Progress:
+    """Where a training run stands: its epoch reports and its best epoch so far."""
+
+    reports: list[EpochReport]
+    best_ndcg: float
+    best_epoch: int
+    best_state: dict[str, Tensor]
+    stopped: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.reports)
+
+    def record(
+        self, report: EpochReport, encoder: SequenceEncoder, *, counts_as_better: bool
+    ) -> bool:
+        """Adds ``report``; keeps the encoder's weights when it is the best so far."""
+        self.reports.append(report)
+        improved = counts_as_better or report.valid_ndcg > self.best_ndcg
+        if improved:
+            self.best_ndcg, self.best_epoch = report.valid_ndcg, report.epoch
+            self.best_state = _snapshot(encoder)
+        return improved
+
+    def to_saved(self) -> dict[str, Any]:
+        return {
+            "reports": [dataclasses.astuple(report) for report in self.reports],
+            "best_ndcg": self.best_ndcg,
+            "best_epoch": self.best_epoch,
+            "best_state": self.best_state,
+            "stopped": self.stopped,
+        }
+
+    @classmethod
+    def from_saved(cls, saved: dict[str, Any]) -> _Progress:
+        return cls(
+            [EpochReport(*row) for row in saved["reports"]],
+            float(saved["best_ndcg"]),
+            int(saved["best_epoch"]),
+            saved["best_state"],
+            bool(saved["stopped"]),
+        )
+
+
+def _run_key(
+    config: SequenceConfig,
+    examples: Windows,
+    valid: Windows | None,
+    example_users: NDArray[np.int64] | None,
+    valid_users: NDArray[np.int64] | None,
+) -> str:
+    """What identifies a training run: its settings and every array it reads."""
+    windows = [examples, *([valid] if valid is not None else [])]
+    arrays = [
+        array
+        for window in windows
+        for array in (window.items, window.types, window.gaps, window.targets)
+    ]
+    return checkpoint_key(config, [*arrays, example_users, valid_users])
 
 
 def validation_ndcg(

@@ -9,6 +9,7 @@ import logging
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -63,12 +64,31 @@ class SequenceRecommender(Recommender[ConfigT]):
     deterministic algorithms while it runs, so it does not disturb the caller's generator. It
     uses torch's current thread count (``torch.set_num_threads``).
 
+    Args:
+        config: the model's config, or ``None`` for keyword settings.
+        checkpoint_dir: where ``fit`` saves its progress after every epoch (one file per
+            phase: the early-stopped run and the refit), and resumes from when it is run again
+            on the same data and settings; ``None`` for no checkpoints. Not a setting: where
+            a run is saved does not change the model.
+        **overrides: settings of the config.
+
     Stability: experimental.
     """
 
     _encoder: SequenceEncoder
     _user_windows: Windows  # [n_users, L]; all padding for users without events
     _behaviour: int  # behaviour input given to every event of a plain history
+
+    def __init__(
+        self,
+        config: ConfigT | None = None,
+        /,
+        *,
+        checkpoint_dir: str | Path | None = None,
+        **overrides: Any,
+    ) -> None:
+        super().__init__(config, **overrides)
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
 
     # ----------------------------------------------------------------------------------------
     # What a subclass provides
@@ -141,6 +161,7 @@ class SequenceRecommender(Recommender[ConfigT]):
             name=self.name,
             example_users=example_users,
             valid_users=valid_users,
+            checkpoint=self._checkpoint("train"),
         )
 
     def _refit(self, sequences: Sequences, n_items: int, epochs: int) -> SequenceEncoder:
@@ -153,8 +174,22 @@ class SequenceRecommender(Recommender[ConfigT]):
                 sequences, config.max_len, every_position=encoder.every_position
             )
             example_users = _example_users(encoder, sequences)
-            train(encoder, examples, None, config, name=self.name, example_users=example_users)
+            train(
+                encoder,
+                examples,
+                None,
+                config,
+                name=self.name,
+                example_users=example_users,
+                checkpoint=self._checkpoint("refit"),
+            )
         return encoder
+
+    def _checkpoint(self, phase: str) -> Path | None:
+        """The checkpoint file of one training phase (``train`` or ``refit``), if any."""
+        if self.checkpoint_dir is None:
+            return None
+        return self.checkpoint_dir / f"{self.name}-{phase}.pt"
 
     # ----------------------------------------------------------------------------------------
     # Score
