@@ -35,7 +35,11 @@ _SEQUENCE_NAMES = frozenset(
         "CaserConfig",
         "GRU4Rec",
         "GRU4RecConfig",
+        "MultimodalCaser",
+        "MultimodalCaserConfig",
         "MultimodalConfig",
+        "MultimodalGRU4Rec",
+        "MultimodalGRU4RecConfig",
         "MultimodalSASRec",
         "SASRec",
         "SASRecConfig",
@@ -45,11 +49,19 @@ _SEQUENCE_NAMES = frozenset(
 )
 
 
+#: The content neighbourhood model, served from its module on first access for the same reason.
+_CONTENT_KNN_NAMES = frozenset({"ContentKNN", "ContentKNNConfig"})
+
+
 def __getattr__(name: str) -> _Any:
     if name in _SEQUENCE_NAMES:
         from mercato.models import sequence
 
         return getattr(sequence, name)
+    if name in _CONTENT_KNN_NAMES:
+        from mercato.models import _content_knn
+
+        return getattr(_content_knn, name)
     raise AttributeError(f"module 'mercato.models' has no attribute {name!r}")
 
 
@@ -61,13 +73,19 @@ __all__ = [
     "BPRConfig",
     "Caser",
     "CaserConfig",
+    "ContentKNN",
+    "ContentKNNConfig",
     "EASEConfig",
     "GRU4Rec",
     "GRU4RecConfig",
     "ItemKNN",
     "ItemKNNConfig",
     "ModelConfig",
+    "MultimodalCaser",
+    "MultimodalCaserConfig",
     "MultimodalConfig",
+    "MultimodalGRU4Rec",
+    "MultimodalGRU4RecConfig",
     "MultimodalSASRec",
     "Popularity",
     "PopularityConfig",

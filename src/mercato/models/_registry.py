@@ -38,6 +38,8 @@ _LAZY_MODELS: dict[str, tuple[str, str]] = {
     "content-knn": ("mercato.models._content_knn", "ContentKNN"),
     "gru4rec": ("mercato.models.sequence", "GRU4Rec"),
     "multimodal": ("mercato.models.sequence", "MultimodalSASRec"),
+    "multimodal-caser": ("mercato.models.sequence", "MultimodalCaser"),
+    "multimodal-gru4rec": ("mercato.models.sequence", "MultimodalGRU4Rec"),
     "sasrec": ("mercato.models.sequence", "SASRec"),
     "two-tower": ("mercato.models.sequence", "TwoTower"),
 }

@@ -27,7 +27,7 @@ from mercato.models.sequence import _content
 from ..data import make_dataset
 from .content import GROUPS, ContentShop, catalogue, cold_ranking_auc, content_shop, fast_encoders
 
-CONTENT_MODELS = ("multimodal", "two-tower")
+CONTENT_MODELS = ("multimodal", "multimodal-gru4rec", "multimodal-caser", "two-tower")
 
 TRAINING: dict[str, Any] = {
     "embedding_dim": 16,
@@ -42,7 +42,13 @@ TRAINING: dict[str, Any] = {
     # would double their time; the contract suite fits these models with the refit.
     "refit": False,
 }
-ENCODER: dict[str, dict[str, Any]] = {"multimodal": {"n_blocks": 1}, "two-tower": {}, "sasrec": {}}
+ENCODER: dict[str, dict[str, Any]] = {
+    "multimodal": {"n_blocks": 1},
+    "multimodal-gru4rec": {},
+    "multimodal-caser": {"max_len": 3, "n_horizontal": 8, "n_vertical": 2},
+    "two-tower": {},
+    "sasrec": {},
+}
 
 
 def build(name: str, **overrides: Any) -> Recommender[Any]:

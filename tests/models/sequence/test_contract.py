@@ -20,6 +20,14 @@ TINY: dict[str, dict[str, Any]] = {
     "gru4rec": {"embedding_dim": 8, "max_len": 6},
     "sasrec": {"embedding_dim": 8, "max_len": 6, "n_blocks": 1},
     "multimodal": {"embedding_dim": 8, "max_len": 6, "n_blocks": 1, **CONTENT},
+    "multimodal-caser": {
+        "embedding_dim": 8,
+        "max_len": 3,
+        "n_horizontal": 2,
+        "n_vertical": 2,
+        **CONTENT,
+    },
+    "multimodal-gru4rec": {"embedding_dim": 8, "max_len": 6, **CONTENT},
     "two-tower": {"embedding_dim": 8, "max_len": 6, **CONTENT},
 }
 SHARED: dict[str, Any] = {"max_epochs": 2, "n_negatives": 4}

@@ -1,5 +1,5 @@
 """Sequence recommenders: Caser (CNN), GRU4Rec (RNN), SASRec (Transformer), their content
-versions: multimodal SASRec and a two-tower retrieval model.
+versions (multimodal Caser, GRU4Rec and SASRec) and a two-tower retrieval model.
 
 Each reads a user's recent events in time order (item, behaviour type, time gap), encodes them
 into a user state and scores every item by a dot product with the item tower's vectors. All
@@ -22,7 +22,9 @@ from mercato.models.sequence._config import (
     CaserConfig,
     ContentConfig,
     GRU4RecConfig,
+    MultimodalCaserConfig,
     MultimodalConfig,
+    MultimodalGRU4RecConfig,
     SASRecConfig,
     SequenceConfig,
     TwoTowerConfig,
@@ -31,6 +33,7 @@ from mercato.models.sequence._content_model import ContentRecommender
 from mercato.models.sequence._gru4rec import GRU4Rec
 from mercato.models.sequence._modules import ItemTower
 from mercato.models.sequence._multimodal import MultimodalItemTower
+from mercato.models.sequence._multimodal_rnn_cnn import MultimodalCaser, MultimodalGRU4Rec
 from mercato.models.sequence._multimodal_sasrec import MultimodalSASRec
 from mercato.models.sequence._recommender import SequenceRecommender
 from mercato.models.sequence._sasrec import SASRec
@@ -44,7 +47,11 @@ __all__ = [
     "GRU4Rec",
     "GRU4RecConfig",
     "ItemTower",
+    "MultimodalCaser",
+    "MultimodalCaserConfig",
     "MultimodalConfig",
+    "MultimodalGRU4Rec",
+    "MultimodalGRU4RecConfig",
     "MultimodalItemTower",
     "MultimodalSASRec",
     "SASRec",

@@ -24,7 +24,9 @@ __all__ = [
     "CaserConfig",
     "ContentConfig",
     "GRU4RecConfig",
+    "MultimodalCaserConfig",
     "MultimodalConfig",
+    "MultimodalGRU4RecConfig",
     "SASRecConfig",
     "SequenceConfig",
     "TwoTowerConfig",
@@ -282,6 +284,35 @@ class MultimodalConfig(SASRecConfig, ContentConfig):
 
     def _check_encoder(self) -> None:
         SASRecConfig._check_encoder(self)
+        self._check_content()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MultimodalGRU4RecConfig(GRU4RecConfig, ContentConfig):
+    """Settings of :class:`~mercato.models.MultimodalGRU4Rec`: GRU4Rec's, plus the content.
+
+    Stability: experimental.
+    """
+
+    # Declared again, as in MultimodalConfig: the encoder's base would bring back "uniform".
+    negative_sampler: str = "targets"
+
+    def _check_encoder(self) -> None:
+        GRU4RecConfig._check_encoder(self)
+        self._check_content()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MultimodalCaserConfig(CaserConfig, ContentConfig):
+    """Settings of :class:`~mercato.models.MultimodalCaser`: Caser's, plus the content.
+
+    Stability: experimental.
+    """
+
+    negative_sampler: str = "targets"
+
+    def _check_encoder(self) -> None:
+        CaserConfig._check_encoder(self)
         self._check_content()
 
 
