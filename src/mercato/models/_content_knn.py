@@ -22,10 +22,7 @@ from mercato.features import (
     IMAGE_ENCODER_NAMES,
     TEXT_ENCODER_NAMES,
     ItemEncoders,
-    VideoSampling,
     build_item_features,
-    image_encoder_named,
-    text_encoder_named,
 )
 from mercato.models._artifact import pack_csr, unpack_csr
 from mercato.models._base import Recommender
@@ -38,7 +35,12 @@ from mercato.models._config import (
 )
 from mercato.models._training import TrainingData, event_weight_values
 from mercato.models.sequence._config import installed_image_encoder, installed_text_encoder
-from mercato.models.sequence._content import ItemContent, default_cache_dir, item_content
+from mercato.models.sequence._content import (
+    ItemContent,
+    default_cache_dir,
+    item_content,
+    item_encoders,
+)
 
 __all__ = ["CONTENT_MODALITIES", "ContentKNN", "ContentKNNConfig"]
 
@@ -153,7 +155,12 @@ class ContentKNN(Recommender[ContentKNNConfig]):
 
     def _fit(self, training: TrainingData) -> None:
         # Encoders first: a missing package fails before anything is built.
-        encoders = self.encoders if self.encoders is not None else self._named_encoders()
+        config = self.config
+        encoders = self.encoders
+        if encoders is None:
+            encoders = item_encoders(
+                config.item_modalities, config.text_encoder, config.image_encoder
+            )
         features = build_item_features(
             training.dataset,
             encoders,
@@ -182,14 +189,6 @@ class ContentKNN(Recommender[ContentKNNConfig]):
         )
         self._recent = self._recent_histories(training)
         self._repeat = relative_log_popularity(training.popularity)
-
-    def _named_encoders(self) -> ItemEncoders:
-        modalities = set(self.config.item_modalities)
-        text = text_encoder_named(self.config.text_encoder) if "text" in modalities else None
-        pictures = bool({"image", "video"} & modalities)
-        image = image_encoder_named(self.config.image_encoder) if pictures else None
-        video = VideoSampling() if "video" in modalities else None
-        return ItemEncoders(text=text, image=image, video=video)
 
     def _recent_histories(self, training: TrainingData) -> sp.csr_matrix:
         """float32 CSR ``[U, I]``: each user's events, weighted by type and by age."""

@@ -119,6 +119,25 @@ def catalogue(
     return pd.DataFrame(rows)
 
 
+OTHER_GROUP = 2  # what item 0 (group 0) is changed into
+
+
+def changed_item(shop: ContentShop, modality: str) -> pd.DataFrame:
+    """Item 0's ``modality`` replaced by that of an item of another group."""
+    donor = int(np.flatnonzero(shop.item_groups == OTHER_GROUP)[0])
+    columns = {
+        "text": ["title", "description"],
+        "image": ["image"],
+        "category": ["category"],
+        "brand": ["brand"],
+        "attributes": ["attributes"],
+        "price": ["price"],
+    }[modality]
+    items = shop.dataset.items.copy()
+    items.loc[0, columns] = items.loc[donor, columns].to_numpy()
+    return items
+
+
 def with_item(dataset: Dataset, item: int, **fields: object) -> Dataset:
     """The dataset with some catalogue fields of one item changed."""
     items = dataset.items.copy()

@@ -19,7 +19,14 @@ from mercato.models import Recommender, get_model
 
 from ..contract import MakeModel, RecommenderContract, split  # noqa: F401  (fixtures)
 from ..data import make_dataset, tiny_shop
-from .content import ContentShop, catalogue, cold_ranking_auc, content_shop, fast_encoders
+from .content import (
+    ContentShop,
+    catalogue,
+    changed_item,
+    cold_ranking_auc,
+    content_shop,
+    fast_encoders,
+)
 
 # The tiny shop's taste groups: items 0-6, items 7-14, and item 15 (never touched) alone.
 TINY_GROUPS = np.array([0] * 7 + [1] * 8 + [2])
@@ -100,19 +107,7 @@ def test_cold_items_are_recommended_by_their_content(pictured: ContentShop) -> N
 
 @pytest.mark.parametrize("modality", ["text", "image", "category", "brand", "attributes"])
 def test_each_switch_removes_its_modality(modality: str, pictured: ContentShop) -> None:
-    # Item 0 (group 0) takes that modality from an item of group 2.
-    columns = {
-        "text": ["title", "description"],
-        "image": ["image"],
-        "category": ["category"],
-        "brand": ["brand"],
-        "attributes": ["attributes"],
-    }[modality]
-    donor = int(np.flatnonzero(pictured.item_groups == 2)[0])
-    items = pictured.dataset.items.copy()
-    items.loc[0, columns] = items.loc[donor, columns].to_numpy()
-    changed = dataclasses.replace(pictured.dataset, items=items)
-
+    changed = dataclasses.replace(pictured.dataset, items=changed_item(pictured, modality))
     users = np.arange(pictured.dataset.n_users)
     used = ("text", "image", "category", "brand", "attributes")
     for modalities, matters in ((used, True), (tuple(m for m in used if m != modality), False)):

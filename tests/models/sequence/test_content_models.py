@@ -25,7 +25,15 @@ from mercato.models import (
 from mercato.models.sequence import _content
 
 from ..data import make_dataset
-from .content import GROUPS, ContentShop, catalogue, cold_ranking_auc, content_shop, fast_encoders
+from .content import (
+    GROUPS,
+    ContentShop,
+    catalogue,
+    changed_item,
+    cold_ranking_auc,
+    content_shop,
+    fast_encoders,
+)
 
 CONTENT_MODELS = ("multimodal", "multimodal-gru4rec", "multimodal-caser", "two-tower")
 
@@ -83,24 +91,6 @@ def test_cold_items_are_recommended_by_their_content(name: str, shop: ContentSho
 
 
 # -- one switch per modality ---------------------------------------------------------------------
-
-OTHER_GROUP = 2  # what item 0 (group 0) is changed into
-
-
-def changed_item(shop: ContentShop, modality: str) -> pd.DataFrame:
-    """Item 0's ``modality`` replaced by that of an item of another group."""
-    donor = int(np.flatnonzero(shop.item_groups == OTHER_GROUP)[0])
-    columns = {
-        "text": ["title", "description"],
-        "image": ["image"],
-        "category": ["category"],
-        "brand": ["brand"],
-        "attributes": ["attributes"],
-        "price": ["price"],
-    }[modality]
-    items = shop.dataset.items.copy()
-    items.loc[0, columns] = items.loc[donor, columns].to_numpy()
-    return items
 
 
 @pytest.mark.parametrize("modality", ["text", "image", "category", "brand", "attributes", "price"])

@@ -110,17 +110,24 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("MERCATO_CACHE") or DEFAULT_CACHE)
 
 
-def item_encoders(config: ContentConfig) -> ItemEncoders:
-    """The encoders ``config`` names, for the modalities it uses; nothing else is loaded.
+def item_encoders(
+    modalities: tuple[str, ...],
+    text_encoder: str,
+    image_encoder: str,
+    *,
+    user_texts: bool = False,
+) -> ItemEncoders:
+    """The named encoders, for the modalities used (and users' texts, with ``user_texts``);
+    nothing else is loaded.
 
     Raises:
         ConfigError: an encoder's package is not installed (the message names it).
     """
-    wants_text = "text" in config.item_modalities or bool(config.user_signals)
-    wants_pictures = bool({"image", "video"} & set(config.item_modalities))
-    text = text_encoder_named(config.text_encoder) if wants_text else None
-    image = image_encoder_named(config.image_encoder) if wants_pictures else None
-    video = VideoSampling() if "video" in config.item_modalities else None
+    wants_text = "text" in modalities or user_texts
+    wants_pictures = bool({"image", "video"} & set(modalities))
+    text = text_encoder_named(text_encoder) if wants_text else None
+    image = image_encoder_named(image_encoder) if wants_pictures else None
+    video = VideoSampling() if "video" in modalities else None
     return ItemEncoders(text=text, image=image, video=video)
 
 

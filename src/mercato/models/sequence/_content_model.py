@@ -89,7 +89,15 @@ class ContentRecommender(SequenceRecommender[ConfigT]):
 
     def _fit(self, training: TrainingData) -> None:
         # Encoders first: a missing package fails before any feature is built.
-        encoders = self.encoders if self.encoders is not None else item_encoders(self.config)
+        config = self.config
+        encoders = self.encoders
+        if encoders is None:
+            encoders = item_encoders(
+                config.item_modalities,
+                config.text_encoder,
+                config.image_encoder,
+                user_texts=bool(config.user_signals),
+            )
         known = np.asarray(training.popularity > 0, dtype=np.bool_)
         self._items, self._users = build_content(
             training.dataset,
