@@ -168,18 +168,18 @@ class ContentKNN(Recommender[ContentKNNConfig]):
             progress=self.progress,
         )
         content = item_content(
-            features, np.zeros(training.n_items, dtype=np.bool_), self.config.item_modalities
+            features, np.zeros(training.n_items, dtype=np.bool_), config.item_modalities
         )
         if not (content.vectors or content.codes):
             raise DataError(
                 "no item has any of the modalities the model is set to compare",
-                found=f"item_modalities={list(self.config.item_modalities)}",
+                found=f"item_modalities={list(config.item_modalities)}",
                 expected="items with text, pictures, clips, categories, brands or attributes",
                 fix="check the items table and the encoders, or use a collaborative model",
             )
 
         started = time.perf_counter()
-        self._likeness = pruned_likeness(content, self.config.k_neighbours)
+        self._likeness = pruned_likeness(content, config.k_neighbours)
         logger.info(
             "content-knn: %d look-alikes over %s for %d items in %.1f s",
             self._likeness.nnz,
