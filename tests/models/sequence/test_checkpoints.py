@@ -13,6 +13,7 @@ from mercato.data import Dataset
 from mercato.models import Recommender, get_model
 from mercato.models.sequence import _loop
 
+from .content import content_shop, fast_encoders, with_item
 from .planted import cycles
 
 # Dropout on, so that a resumed run matches only if torch's random state was restored too.
@@ -113,8 +114,24 @@ def test_a_checkpoint_of_another_run_is_ignored(
     assert "written for other data or settings" in caplog.text
 
 
-def test_content_models_take_a_checkpoint_folder(tmp_path: Path) -> None:
-    model = get_model(
-        "multimodal", text_encoder="tfidf", image_encoder="none", checkpoint_dir=tmp_path
-    )
-    assert getattr(model, "checkpoint_dir", None) == tmp_path
+def test_a_content_models_checkpoint_is_ignored_once_the_catalogue_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop = content_shop(tmp_path / "pictures")
+    settings = {**SETTINGS, "max_epochs": 2, "refit": False, "progress": False}
+
+    def fit(dataset: Dataset) -> None:
+        model = get_model(
+            "multimodal", encoders=fast_encoders(), checkpoint_dir=tmp_path, **settings
+        )
+        model.fit(dataset)
+
+    fit(shop.dataset)
+    passes = counting_epochs(monkeypatch)
+    fit(shop.dataset)  # the same run: resumed at its end
+    assert passes == []
+
+    # Same events, one item described anew: its feature vectors differ, so the run does too.
+    fit(with_item(shop.dataset, 0, title="wool winter coat warm"))
+    assert len(passes) == 2
+    assert "written for other data or settings" in caplog.text

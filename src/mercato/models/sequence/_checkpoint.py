@@ -5,9 +5,10 @@ order's and torch's random states, and how the run stands (epoch reports, best e
 weights). Resuming restores all of them, so the resumed run draws the same batches and the same
 dropout masks as one that was never stopped, and ends with the same model.
 
-A checkpoint belongs to one run: its key hashes the config and every training and validation
-array. A file whose key differs (other data, other settings) is ignored, and overwritten by
-the new run's first epoch.
+A checkpoint belongs to one run: its key hashes the config, every training and validation
+array, and the untrained encoder's buffers (where a content model keeps its item features). A
+file whose key differs (other data, other content, other settings) is ignored, and overwritten
+by the new run's first epoch.
 """
 
 from __future__ import annotations

@@ -117,7 +117,9 @@ def train(
     order_rng = np.random.default_rng(config.seed)
     tensors = _as_tensors(examples, example_users)
 
-    key = _run_key(config, examples, valid, example_users, valid_users) if checkpoint else ""
+    key = ""
+    if checkpoint is not None:
+        key = _run_key(encoder, config, examples, valid, example_users, valid_users)
     progress = _Progress([], -math.inf, 0, _snapshot(encoder))
     if checkpoint is not None:
         saved = load_checkpoint(
@@ -211,20 +213,26 @@ class _Progress:
 
 
 def _run_key(
+    encoder: SequenceEncoder,
     config: SequenceConfig,
     examples: Windows,
     valid: Windows | None,
     example_users: NDArray[np.int64] | None,
     valid_users: NDArray[np.int64] | None,
 ) -> str:
-    """What identifies a training run: its settings and every array it reads."""
+    """What identifies a training run: its settings and every array it reads, the encoder's
+    buffers included (a content model's item and user features live there)."""
     windows = [examples, *([valid] if valid is not None else [])]
     arrays = [
         array
         for window in windows
         for array in (window.items, window.types, window.gaps, window.targets)
     ]
-    return checkpoint_key(config, [*arrays, example_users, valid_users])
+    buffers = [
+        buffer.detach().reshape(-1).contiguous().view(torch.uint8).numpy()
+        for _, buffer in sorted(encoder.named_buffers())
+    ]
+    return checkpoint_key(config, [*arrays, example_users, valid_users, *buffers])
 
 
 def validation_ndcg(
