@@ -115,7 +115,9 @@ class Settings:
     """What every contender is given; the same for all of them.
 
     ``max_batches`` cuts each timed pass to its first batches (0: whole epochs); seconds per
-    epoch are then the pass time per batch times the batches of a whole epoch.
+    epoch are then the pass time per batch times the batches of a whole epoch. ``eval_every``
+    (RecBole only; 0: never) also writes the test lists after every that many epochs, so that a
+    long run shows its learning curve, and keeps them if the run is stopped early.
     """
 
     epochs: int = 2
@@ -130,6 +132,7 @@ class Settings:
     lr: float = 1e-3
     n_negatives: int = 256
     seed: int = 0
+    eval_every: int = 0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -336,11 +339,18 @@ def run_recbole(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
     trainer = Trainer(config, model)
 
     epoch_seconds = []
+    lists_by_epoch: dict[str, list[list[str]]] = {}
     for epoch in range(settings.epochs):
         started = time.perf_counter()
         batches = itertools.islice(train_data, settings.max_batches or None)
         trainer._train_epoch(batches, epoch, show_progress=False)
         epoch_seconds.append(time.perf_counter() - started)
+        if settings.eval_every and (epoch + 1) % settings.eval_every == 0:
+            _, lists_by_epoch[str(epoch + 1)] = _recbole_top(model, dataset, test_data, folder)
+            model.train()
+            # Kept beside the result as it grows: a run of many hours may be cut short.
+            curve = {"pass_seconds": epoch_seconds, "lists_by_epoch": lists_by_epoch}
+            (folder / f"recbole-{loss}-curve.json").write_text(json.dumps(curve))
     rss = peak_rss_mb()
 
     users, lists = _recbole_top(model, dataset, test_data, folder)
@@ -352,6 +362,7 @@ def run_recbole(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
         "peak_rss_mb": rss,
         "users": users,
         "lists": lists,
+        "lists_by_epoch": lists_by_epoch,
         "threads": torch.get_num_threads(),
     }
 
@@ -612,6 +623,16 @@ def main() -> None:
         if result is None:
             continue
         figures = score(result, sequences)
+        curve = {
+            epoch: {
+                key: value
+                for key, value in score({**result, "lists": lists}, sequences).items()
+                if key in {"HR@10", "NDCG@10"}
+            }
+            for epoch, lists in result.pop("lists_by_epoch", {}).items()
+        }
+        if curve:
+            figures["accuracy_by_epoch"] = curve
         timed = min(
             settings.max_batches or result["batches_per_epoch"], result["batches_per_epoch"]
         )
