@@ -37,6 +37,7 @@ _LAZY_MODELS: dict[str, tuple[str, str]] = {
     "caser": ("mercato.models.sequence", "Caser"),
     "content-knn": ("mercato.models._content_knn", "ContentKNN"),
     "gru4rec": ("mercato.models.sequence", "GRU4Rec"),
+    "hybrid-ranker": ("mercato.models._hybrid_ranker", "HybridRanker"),
     "multimodal": ("mercato.models.sequence", "MultimodalSASRec"),
     "multimodal-caser": ("mercato.models.sequence", "MultimodalCaser"),
     "multimodal-gru4rec": ("mercato.models.sequence", "MultimodalGRU4Rec"),
