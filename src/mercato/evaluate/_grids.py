@@ -21,6 +21,7 @@ DEFAULT_GRIDS: dict[str, dict[str, list[Any]]] = {
         "lambda_neighbour": [2.0, 4.0],
     },
     "content-knn": {"half_life_days": [0.0, 30.0, 90.0], "repeat_weight": [0.5, 1.0, 2.0, 4.0]},
+    "hybrid-ranker": {"n_windows": [4, 24], "window_days": [14.0, 28.0], "n_trees": [50, 200]},
     "ease": {"l2": [100.0, 300.0, 1000.0]},
     "als": {"factors": [64, 128], "regularization": [0.01, 0.1], "alpha": [1.0, 10.0]},
     "bpr": {"factors": [64, 128], "learning_rate": [0.01, 0.05]},

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from mercato.data import EventType
-from mercato.errors import ConfigError, DataError
+from mercato.errors import DataError
 from mercato.features import (
     IMAGE_ENCODER_NAMES,
     TEXT_ENCODER_NAMES,
@@ -81,14 +81,18 @@ class HybridRankerConfig(ModelConfig):
     """Settings of :class:`HybridRanker`.
 
     Attributes:
-        item_modalities: what content likeness is measured on (as for ``content-knn``).
+        item_modalities: what content likeness is measured on (as for ``content-knn``); ``()``
+            leaves content out, for a behaviour-only ranker to compare with.
         text_encoder: ``"tfidf"``, ``"minilm"``, ``"e5"`` or ``"none"``.
         image_encoder: ``"efficientnet"`` or ``"none"``.
         k_neighbours: look-alikes kept per item and likeness view (``>= 1``).
         n_candidates: items each generator proposes per query, besides the history's own
             items (``>= 1``).
         window_days: length of each training window whose purchases are the labels (``> 0``).
-        n_windows: training windows, laid back to back before the end of training (``>= 1``).
+        n_windows: training windows, counted back from the end of training (``>= 1``).
+        window_stride_days: days between the ends of two windows (``>= 0``); ``0`` lays
+            them back to back, a shorter stride makes them overlap, for more labels from a
+            short history.
         half_life_days: a history event counts half as much this many days before the
             window's start (``>= 0``; ``0``: every event at full weight).
         trend_days: what "bought lately" means for the popularity and trend features (``> 0``).
@@ -108,6 +112,7 @@ class HybridRankerConfig(ModelConfig):
     n_candidates: int = 50
     window_days: float = 28.0
     n_windows: int = 4
+    window_stride_days: float = 0.0
     half_life_days: float = 90.0
     trend_days: float = 28.0
     target_event: str = "purchase"
@@ -117,17 +122,14 @@ class HybridRankerConfig(ModelConfig):
     min_child_samples: int = 20
 
     def _check(self) -> None:
-        if not check_names(self, "item_modalities", CONTENT_MODALITIES):
-            raise ConfigError(
-                f"item_modalities must name at least one of {', '.join(CONTENT_MODALITIES)}; "
-                "got ()."
-            )
+        check_names(self, "item_modalities", CONTENT_MODALITIES)
         check_choice(self, "text_encoder", TEXT_ENCODER_NAMES)
         check_choice(self, "image_encoder", IMAGE_ENCODER_NAMES)
         check_int(self, "k_neighbours", low=1)
         check_int(self, "n_candidates", low=1)
         check_float(self, "window_days", low=0.0, low_inclusive=False)
         check_int(self, "n_windows", low=1)
+        check_float(self, "window_stride_days", low=0.0)
         check_float(self, "half_life_days", low=0.0)
         check_float(self, "trend_days", low=0.0, low_inclusive=False)
         check_choice(self, "target_event", tuple(event.value for event in EventType))
@@ -254,6 +256,8 @@ class HybridRanker(Recommender[HybridRankerConfig]):
 
     def _build_likeness(self, training: TrainingData) -> dict[str, sp.csr_matrix]:
         config = self.config
+        if not config.item_modalities:
+            return {}
         encoders = self.encoders
         if encoders is None:
             encoders = item_encoders(
@@ -308,6 +312,7 @@ class HybridRanker(Recommender[HybridRankerConfig]):
         if not _dated(events):
             return
         width = pd.Timedelta(days=self.config.window_days)
+        stride = pd.Timedelta(days=self.config.window_stride_days or self.config.window_days)
         stop = _latest(events) + pd.Timedelta(seconds=1)
         first = events["timestamp"].min()
         for _ in range(self.config.n_windows):
@@ -315,7 +320,7 @@ class HybridRanker(Recommender[HybridRankerConfig]):
             if start <= first:
                 return
             yield start, stop
-            stop = start
+            stop = stop - stride
 
     def _window_pairs(
         self,

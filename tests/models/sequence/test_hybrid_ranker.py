@@ -172,6 +172,16 @@ def test_never_sold_items_are_candidates_and_can_win() -> None:
     assert np.mean(own_group > other_groups.max(axis=1)) >= 0.9
 
 
+def test_content_is_what_finds_never_sold_look_alikes() -> None:
+    dataset, _ = weekly_shop("alike")
+    unsold = np.arange(N_GROUPS) * ITEMS_PER_GROUP + ITEMS_PER_GROUP - 1
+    events = dataset.events[~dataset.events["item_idx"].isin(unsold)]
+    behaviour_only = build(item_modalities=()).fit(dataset.with_events(events))
+    scores = behaviour_only.score_users(np.arange(dataset.n_users))
+    # Without content, nothing tells one unsold item from another.
+    assert np.ptp(scores[:, unsold], axis=1).max() == 0.0
+
+
 def test_without_dates_it_warns_and_blends(caplog: pytest.LogCaptureFixture) -> None:
     dataset, _ = weekly_shop("again", dated=False)
     with caplog.at_level(logging.WARNING, logger="mercato.models._hybrid_ranker"):
@@ -194,8 +204,25 @@ def test_the_trained_ranker_survives_save_and_load(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "setting", [{"window_days": 0.0}, {"n_windows": 0}, {"num_leaves": 1}, {"item_modalities": ()}]
+    "setting", [{"window_days": 0.0}, {"n_windows": 0}, {"num_leaves": 1}, {"target_event": "x"}]
 )
 def test_bad_settings_are_refused(setting: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         build(**setting)
+
+
+def test_windows_count_back_from_the_last_event_and_may_overlap() -> None:
+    dataset, _ = weekly_shop("again")
+    events = dataset.events
+    back_to_back = list(build(n_windows=3)._windows(events))  # type: ignore[attr-defined]
+    overlapping = list(
+        build(n_windows=3, window_stride_days=3.5)._windows(events)  # type: ignore[attr-defined]
+    )
+    week, half = pd.Timedelta(days=7), pd.Timedelta(days=3.5)
+    assert back_to_back[0][1] > events["timestamp"].max()
+    assert all(stop - start == week for start, stop in back_to_back + overlapping)
+    assert [stop for _, stop in back_to_back] == [back_to_back[0][1] - n * week for n in range(3)]
+    assert [stop for _, stop in overlapping] == [back_to_back[0][1] - n * half for n in range(3)]
+
+    # No window reaches back past the first event: a 10-week shop holds 9 whole weeks.
+    assert len(list(build(n_windows=50)._windows(events))) == 9  # type: ignore[attr-defined]
