@@ -346,10 +346,14 @@ def run_recbole(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
         trainer._train_epoch(batches, epoch, show_progress=False)
         epoch_seconds.append(time.perf_counter() - started)
         if settings.eval_every and (epoch + 1) % settings.eval_every == 0:
-            _, lists_by_epoch[str(epoch + 1)] = _recbole_top(model, dataset, test_data, folder)
+            users, lists_by_epoch[str(epoch + 1)] = _recbole_top(model, dataset, test_data, folder)
             model.train()
             # Kept beside the result as it grows: a run of many hours may be cut short.
-            curve = {"pass_seconds": epoch_seconds, "lists_by_epoch": lists_by_epoch}
+            curve = {
+                "pass_seconds": epoch_seconds,
+                "users": users,
+                "lists_by_epoch": lists_by_epoch,
+            }
             (folder / f"recbole-{loss}-curve.json").write_text(json.dumps(curve))
     rss = peak_rss_mb()
 
