@@ -12,9 +12,9 @@ from .contract import MakeModel, RecommenderContract, shop, split  # noqa: F401 
 from .sequence.test_contract import TINY
 
 # The sequence models run the same contract in tests/models/sequence/test_contract.py, with
-# configs sized for tiny data, and content-knn in tests/models/sequence/test_content_knn.py, on
-# a shop with a catalogue; every other registered model runs it here.
-RUN_ELSEWHERE = frozenset({*TINY, "content-knn"})
+# configs sized for tiny data, and content-knn and hybrid-ranker in their own files beside them,
+# on a shop with a catalogue; every other registered model runs it here.
+RUN_ELSEWHERE = frozenset({*TINY, "content-knn", "hybrid-ranker"})
 
 # Settings that keep the iterative models quick on a 24 x 16 shop.
 FAST: dict[str, dict[str, Any]] = {
