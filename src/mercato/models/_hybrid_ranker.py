@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from mercato.data import EventType
-from mercato.errors import DataError
+from mercato.errors import ConfigError, DataError
 from mercato.features import (
     IMAGE_ENCODER_NAMES,
     TEXT_ENCODER_NAMES,
@@ -71,6 +71,9 @@ FEATURE_NAMES = (
 )
 
 _SECONDS_PER_DAY = 86_400.0
+
+#: Neighbours of the user-kNN generator and feature (shrinkage 0: the P3 tuning's choice).
+_NEIGHBOURS = 50
 
 #: Queries whose candidates are built at once: each signal holds ``_BLOCK x I`` floats.
 _BLOCK = 256
@@ -227,17 +230,17 @@ class HybridRanker(Recommender[HybridRankerConfig]):
     # ----------------------------------------------------------------------------------------
 
     def _fit(self, training: TrainingData) -> None:
-        import lightgbm  # noqa: F401  (fails before any work when the package is missing)
+        _require_lightgbm()  # before any work
 
         self._likeness = self._build_likeness(training)
         self._combined = _mean_of(list(self._likeness.values()), training.n_items)
-        self._collaborative = UserKNN(k_neighbours=50, shrinkage=0.0)
+        self._collaborative = UserKNN(k_neighbours=_NEIGHBOURS, shrinkage=0.0)
 
         started = time.perf_counter()
         features, labels, groups = self._training_pairs(training)
         self._booster = self._train_booster(features, labels, groups)
         logger.info(
-            "hybrid-ranker: %d pairs in %d queries from %d windows, trained in %.1f s",
+            "hybrid-ranker: %d pairs in %d queries from up to %d windows, trained in %.1f s",
             len(labels),
             len(groups),
             self.config.n_windows,
@@ -330,20 +333,52 @@ class HybridRanker(Recommender[HybridRankerConfig]):
         start: pd.Timestamp,
     ) -> tuple[NDArray[np.float32], NDArray[np.int32], list[int]] | None:
         """The labelled pairs of one window; ``None`` if no query has a label to learn from."""
-        n_users, n_items = training.n_users, training.n_items
         targets = inside[
             (inside["event_type"] == self.config.target_event) & (inside["user_idx"] >= 0)
         ]
         known_users = before.loc[before["user_idx"] >= 0, "user_idx"].unique()
         users = np.intersect1d(targets["user_idx"].unique(), known_users).astype(np.int64)
-        if not len(users) or before.empty:
+        if not len(users):
             return None
 
+        state = self._state_before(training, before, start, users)
+        kept = targets[targets["user_idx"].isin(users)]
+        bought = sp.csr_matrix(
+            (
+                np.ones(len(kept), dtype=np.float32),
+                (np.searchsorted(users, kept["user_idx"]), kept["item_idx"].to_numpy()),
+            ),
+            shape=(len(users), training.n_items),
+        )
+
+        features, labels, groups = [], [], []
+        for rows, candidates, pair_features in self._pairs(state):
+            hit = (np.asarray(bought[rows, candidates]).ravel() > 0).astype(np.int32)
+            # Pairs come query by query; a query without a positive teaches LambdaMART nothing.
+            bounds = np.flatnonzero(np.diff(rows)) + 1
+            for query in np.split(np.arange(len(rows)), bounds):
+                if hit[query].any():
+                    features.append(pair_features[query])
+                    labels.append(hit[query])
+                    groups.append(len(query))
+        if not groups:
+            return None
+        return np.concatenate(features), np.concatenate(labels), groups
+
+    def _state_before(
+        self,
+        training: TrainingData,
+        before: pd.DataFrame,
+        start: pd.Timestamp,
+        users: NDArray[np.int64],
+    ) -> _State:
+        """The features' sources for ``users`` as of ``start``, from the events ``before`` it."""
+        n_users, n_items = training.n_users, training.n_items
         history, counts = _user_rows(before, self.config, n_users, n_items, start)
-        collaborative = UserKNN(k_neighbours=50, shrinkage=0.0)
+        collaborative = UserKNN(k_neighbours=_NEIGHBOURS, shrinkage=0.0)
         collaborative._set_rows(self._weighted_rows(before, n_users, n_items))
         recent_popularity = self._popularity_since(before, start, n_items)
-        state = _State(
+        return _State(
             history=history[users],
             counts=counts[users],
             collaborative=_row_max_scaled_dense(
@@ -353,29 +388,6 @@ class HybridRanker(Recommender[HybridRankerConfig]):
             recent_popularity=recent_popularity,
             trend=self._trend_of(recent_popularity),
         )
-        mask = np.isin(targets["user_idx"].to_numpy(), users)
-        bought = sp.csr_matrix(
-            (
-                np.ones(int(mask.sum()), dtype=np.float32),
-                (
-                    np.searchsorted(users, targets["user_idx"].to_numpy()[mask]),
-                    targets["item_idx"].to_numpy()[mask],
-                ),
-            ),
-            shape=(len(users), n_items),
-        )
-        features, labels, groups = [], [], []
-        for rows, candidates, pair_features in self._pairs(state):
-            hit = np.asarray(bought[rows, candidates]).ravel() > 0
-            for query in np.unique(rows):
-                in_query = rows == query
-                if hit[in_query].any():  # a query without a positive teaches LambdaMART nothing
-                    features.append(pair_features[in_query])
-                    labels.append(hit[in_query].astype(np.int32))
-                    groups.append(int(in_query.sum()))
-        if not groups:
-            return None
-        return np.concatenate(features), np.concatenate(labels), groups
 
     def _weighted_rows(self, events: pd.DataFrame, n_users: int, n_items: int) -> sp.csr_matrix:
         """float32 CSR ``[U, I]``: each user's events summed by their type's weight."""
@@ -570,7 +582,7 @@ class HybridRanker(Recommender[HybridRankerConfig]):
     def _restore(self, state: dict[str, NDArray[Any]]) -> None:
         self._recent = unpack_csr("recent", state)
         self._counts = unpack_csr("counts", state)
-        self._collaborative = UserKNN(k_neighbours=50, shrinkage=0.0)
+        self._collaborative = UserKNN(k_neighbours=_NEIGHBOURS, shrinkage=0.0)
         self._collaborative._set_rows(unpack_csr("collaborative", state))
         self._combined = unpack_csr("combined", state)
         self._popularity = state["popularity"]
@@ -665,6 +677,15 @@ def _closest(history: sp.csr_matrix, likeness: sp.csr_matrix) -> NDArray[np.floa
         if len(items):
             closest[row] = likeness[items].max(axis=0).toarray().ravel()
     return closest
+
+
+def _require_lightgbm() -> None:
+    try:
+        import lightgbm  # noqa: F401
+    except ImportError as error:
+        raise ConfigError(
+            f"hybrid-ranker needs LightGBM ({error}); install it with pip install lightgbm"
+        ) from None
 
 
 def _booster_bytes(booster: Any) -> NDArray[np.uint8]:
