@@ -173,12 +173,14 @@ class HybridRanker(Recommender[HybridRankerConfig]):
     The ranker learns from the training data itself: ``n_windows`` windows of
     ``window_days`` each, counted back from the last training event; in each, the features
     come from the events before the window and the labels are the ``target_event`` events
-    inside it. A window whose users bought nothing the candidates hold is skipped; with no
-    usable window (too short or undated a history) the pairs are ordered by the sum of their
-    features' ranks over the candidates, a fixed blend, and a warning says so.
+    inside it. A window whose users bought nothing the candidates hold is skipped. With no
+    usable window (too short or undated a history) a warning says so, and the pairs are
+    ordered by a fixed blend: the history weight, the user-kNN score, each view's mean
+    likeness and the trend, each over its largest value among the candidates.
 
     Content likeness needs no events, so a never-sold item can be a candidate and win; the
-    ranker decides from past windows how much that is worth against buying again.
+    ranker decides from past windows how much that is worth against buying again. A fold-in
+    history carries no dates, so its items weigh as given.
 
     Args:
         config: the model's config, or ``None`` for keyword settings.
