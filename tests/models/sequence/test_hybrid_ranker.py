@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from mercato.data import Dataset
-from mercato.errors import ConfigError
+from mercato.errors import ConfigError, DataError
 from mercato.models import Recommender, get_model, load_model
 
 from ..contract import MakeModel, RecommenderContract, split  # noqa: F401  (fixtures)
@@ -226,3 +226,13 @@ def test_windows_count_back_from_the_last_event_and_may_overlap() -> None:
 
     # No window reaches back past the first event: a 10-week shop holds 9 whole weeks.
     assert len(list(build(n_windows=50)._windows(events))) == 9  # type: ignore[attr-defined]
+
+
+def test_a_catalogue_without_content_is_refused_unless_content_is_off() -> None:
+    events = pd.DataFrame({"user_idx": [0, 1], "item_idx": [0, 1]})
+    with pytest.raises(DataError, match="no item has any of the modalities") as error:
+        build().fit(make_dataset(events, 2, 3))
+    assert "item_modalities" in str(error.value)
+
+    behaviour_only = build(item_modalities=()).fit(make_dataset(events, 2, 3))
+    assert behaviour_only.score_users(np.array([0])).shape == (1, 3)
