@@ -22,6 +22,7 @@ from mercato.features import (
     IMAGE_ENCODER_NAMES,
     TEXT_ENCODER_NAMES,
     ItemEncoders,
+    ItemFeatures,
     build_item_features,
 )
 from mercato.models._artifact import pack_csr, unpack_csr
@@ -156,15 +157,12 @@ class ContentKNN(Recommender[ContentKNNConfig]):
     def _fit(self, training: TrainingData) -> None:
         # Encoders first: a missing package fails before anything is built.
         config = self.config
-        encoders = self.encoders
-        if encoders is None:
-            encoders = item_encoders(
-                config.item_modalities, config.text_encoder, config.image_encoder
-            )
-        features = build_item_features(
-            training.dataset,
-            encoders,
-            cache_dir=self.cache_dir if self.cache_dir is not None else default_cache_dir(),
+        features = catalogue_features(
+            training,
+            config.item_modalities,
+            (config.text_encoder, config.image_encoder),
+            self.encoders,
+            cache_dir=self.cache_dir,
             progress=self.progress,
         )
         content = item_content(
@@ -202,7 +200,7 @@ class ContentKNN(Recommender[ContentKNNConfig]):
             dtype=np.float64,
         )
         matrix.sum_duplicates()
-        return _rows_scaled_to_max(matrix).astype(np.float32)
+        return rows_scaled_to_max(matrix).astype(np.float32)
 
     def _decay(self, events: pd.DataFrame) -> NDArray[np.float64]:
         """float64 ``[E]``: ``0.5 ** (age / half_life)``; 1 without a half-life or a date."""
@@ -242,6 +240,27 @@ class ContentKNN(Recommender[ContentKNNConfig]):
         self._likeness = unpack_csr("likeness", state)
         self._recent = unpack_csr("recent", state)
         self._repeat = state["repeat"]
+
+
+def catalogue_features(
+    training: TrainingData,
+    modalities: tuple[str, ...],
+    encoder_names: tuple[str, str],
+    encoders: ItemEncoders | None,
+    *,
+    cache_dir: Path | None,
+    progress: bool,
+) -> ItemFeatures:
+    """The catalogue's features for ``modalities``, with ``encoders`` or the named
+    ``(text, image)`` encoders; the encoders load first, so a missing package fails early."""
+    if encoders is None:
+        encoders = item_encoders(modalities, *encoder_names)
+    return build_item_features(
+        training.dataset,
+        encoders,
+        cache_dir=cache_dir if cache_dir is not None else default_cache_dir(),
+        progress=progress,
+    )
 
 
 def pruned_likeness(content: ItemContent, k: int) -> sp.csr_matrix:
@@ -325,7 +344,7 @@ def _top_k(similarities: NDArray[np.float32], k: int) -> sp.csr_matrix:
     )
 
 
-def _rows_scaled_to_max(matrix: sp.csr_matrix) -> sp.csr_matrix:
+def rows_scaled_to_max(matrix: sp.csr_matrix) -> sp.csr_matrix:
     """``matrix`` with each non-empty row divided by its largest entry. Scores are linear in a
     history, so this changes no ranking; it keeps long-decayed histories out of underflow."""
     largest = matrix.max(axis=1).toarray().ravel()

@@ -23,7 +23,6 @@ from mercato.features import (
     IMAGE_ENCODER_NAMES,
     TEXT_ENCODER_NAMES,
     ItemEncoders,
-    build_item_features,
 )
 from mercato.models._artifact import pack_csr, unpack_csr
 from mercato.models._base import Recommender
@@ -34,15 +33,18 @@ from mercato.models._config import (
     check_int,
     check_names,
 )
-from mercato.models._content_knn import CONTENT_MODALITIES, pruned_likeness
+from mercato.models._content_knn import (
+    CONTENT_MODALITIES,
+    catalogue_features,
+    pruned_likeness,
+    rows_scaled_to_max,
+)
 from mercato.models._knn import UserKNN
 from mercato.models._training import TrainingData, event_weight_values
 from mercato.models.sequence._config import installed_image_encoder, installed_text_encoder
 from mercato.models.sequence._content import (
     ItemContent,
-    default_cache_dir,
     item_content,
-    item_encoders,
 )
 
 __all__ = ["FEATURE_NAMES", "HybridRanker", "HybridRankerConfig"]
@@ -263,15 +265,12 @@ class HybridRanker(Recommender[HybridRankerConfig]):
         config = self.config
         if not config.item_modalities:
             return {}
-        encoders = self.encoders
-        if encoders is None:
-            encoders = item_encoders(
-                config.item_modalities, config.text_encoder, config.image_encoder
-            )
-        features = build_item_features(
-            training.dataset,
-            encoders,
-            cache_dir=self.cache_dir if self.cache_dir is not None else default_cache_dir(),
+        features = catalogue_features(
+            training,
+            config.item_modalities,
+            (config.text_encoder, config.image_encoder),
+            self.encoders,
+            cache_dir=self.cache_dir,
             progress=self.progress,
         )
         unknown = np.zeros(training.n_items, dtype=np.bool_)
@@ -523,7 +522,7 @@ class HybridRanker(Recommender[HybridRankerConfig]):
         return self._scores(history, self._counts[users], collaborative)
 
     def _score_histories(self, history_items: sp.csr_matrix) -> NDArray[np.float32]:
-        history = _row_max_scaled(history_items.astype(np.float32))
+        history = rows_scaled_to_max(history_items.astype(np.float32))
         counts = (history_items > 0).astype(np.float32)
         collaborative = self._collaborative._scores(history, own_rows=None)
         return self._scores(history, sp.csr_matrix(counts), collaborative)
@@ -631,15 +630,7 @@ def _user_rows(
     counts = sp.csr_matrix((np.ones(int(kept.sum())), coordinates), shape=shape, dtype=np.float32)
     weighted.sum_duplicates()
     counts.sum_duplicates()
-    return _row_max_scaled(weighted).astype(np.float32), counts
-
-
-def _row_max_scaled(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    largest = matrix.max(axis=1).toarray().ravel()
-    factor = np.divide(
-        1.0, largest, out=np.zeros_like(largest, dtype=np.float64), where=largest > 0
-    )
-    return sp.csr_matrix(sp.diags(factor) @ matrix)
+    return rows_scaled_to_max(weighted).astype(np.float32), counts
 
 
 def _row_max_scaled_dense(scores: NDArray[np.float32]) -> NDArray[np.float32]:
