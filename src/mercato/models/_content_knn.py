@@ -26,7 +26,7 @@ from mercato.features import (
     build_item_features,
 )
 from mercato.models._artifact import pack_csr, unpack_csr
-from mercato.models._base import Recommender
+from mercato.models._base import ConfigT, Recommender
 from mercato.models._config import (
     ModelConfig,
     check_choice,
@@ -97,7 +97,53 @@ class ContentKNNConfig(ModelConfig):
         check_float(self, "repeat_weight", low=0.0)
 
 
-class ContentKNN(Recommender[ContentKNNConfig]):
+class CatalogueRecommender(Recommender[ConfigT]):
+    """A recommender that reads the catalogue's content: where its features come from.
+
+    Args:
+        config: the model's config, or ``None`` for keyword settings.
+        encoders: encoders to build features with instead of those the config names.
+        cache_dir: the feature cache; ``$MERCATO_CACHE`` or ``.mercato/features`` by default.
+        progress: show a progress bar per modality while features are built.
+        **overrides: settings of the config.
+    """
+
+    def __init__(
+        self,
+        config: ConfigT | None = None,
+        /,
+        *,
+        encoders: ItemEncoders | None = None,
+        cache_dir: str | Path | None = None,
+        progress: bool = True,
+        **overrides: Any,
+    ) -> None:
+        super().__init__(config, **overrides)
+        self.encoders = encoders
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.progress = progress
+
+    def _catalogue_features(
+        self,
+        training: TrainingData,
+        modalities: tuple[str, ...],
+        text_encoder: str,
+        image_encoder: str,
+    ) -> ItemFeatures:
+        """The catalogue's features for ``modalities``, with the given encoders or the named
+        ones; the encoders load first, so a missing package fails before any encoding."""
+        encoders = self.encoders
+        if encoders is None:
+            encoders = item_encoders(modalities, text_encoder, image_encoder)
+        return build_item_features(
+            training.dataset,
+            encoders,
+            cache_dir=self.cache_dir if self.cache_dir is not None else default_cache_dir(),
+            progress=self.progress,
+        )
+
+
+class ContentKNN(CatalogueRecommender[ContentKNNConfig]):
     """Content-based kNN: an item scores its likeness to the items of a recency-weighted history.
 
     Likeness is the mean, over the modalities in use, of the cosine between two items' text
@@ -135,21 +181,6 @@ class ContentKNN(Recommender[ContentKNNConfig]):
     _recent: sp.csr_matrix  # float32 [U, I]; users' recency-weighted histories
     _repeat: NDArray[np.float32]  # [I] relative log-popularity; 0 for unsold items
 
-    def __init__(
-        self,
-        config: ContentKNNConfig | None = None,
-        /,
-        *,
-        encoders: ItemEncoders | None = None,
-        cache_dir: str | Path | None = None,
-        progress: bool = True,
-        **overrides: Any,
-    ) -> None:
-        super().__init__(config, **overrides)
-        self.encoders = encoders
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self.progress = progress
-
     # ----------------------------------------------------------------------------------------
     # Fit
     # ----------------------------------------------------------------------------------------
@@ -157,13 +188,8 @@ class ContentKNN(Recommender[ContentKNNConfig]):
     def _fit(self, training: TrainingData) -> None:
         # Encoders first: a missing package fails before anything is built.
         config = self.config
-        features = catalogue_features(
-            training,
-            config.item_modalities,
-            (config.text_encoder, config.image_encoder),
-            self.encoders,
-            cache_dir=self.cache_dir,
-            progress=self.progress,
+        features = self._catalogue_features(
+            training, config.item_modalities, config.text_encoder, config.image_encoder
         )
         content = item_content(
             features, np.zeros(training.n_items, dtype=np.bool_), config.item_modalities
@@ -240,27 +266,6 @@ class ContentKNN(Recommender[ContentKNNConfig]):
         self._likeness = unpack_csr("likeness", state)
         self._recent = unpack_csr("recent", state)
         self._repeat = state["repeat"]
-
-
-def catalogue_features(
-    training: TrainingData,
-    modalities: tuple[str, ...],
-    encoder_names: tuple[str, str],
-    encoders: ItemEncoders | None,
-    *,
-    cache_dir: Path | None,
-    progress: bool,
-) -> ItemFeatures:
-    """The catalogue's features for ``modalities``, with ``encoders`` or the named
-    ``(text, image)`` encoders; the encoders load first, so a missing package fails early."""
-    if encoders is None:
-        encoders = item_encoders(modalities, *encoder_names)
-    return build_item_features(
-        training.dataset,
-        encoders,
-        cache_dir=cache_dir if cache_dir is not None else default_cache_dir(),
-        progress=progress,
-    )
 
 
 def pruned_likeness(content: ItemContent, k: int) -> sp.csr_matrix:

@@ -9,7 +9,6 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,10 +21,8 @@ from mercato.errors import ConfigError, DataError
 from mercato.features import (
     IMAGE_ENCODER_NAMES,
     TEXT_ENCODER_NAMES,
-    ItemEncoders,
 )
 from mercato.models._artifact import pack_csr, unpack_csr
-from mercato.models._base import Recommender
 from mercato.models._config import (
     ModelConfig,
     check_choice,
@@ -35,7 +32,7 @@ from mercato.models._config import (
 )
 from mercato.models._content_knn import (
     CONTENT_MODALITIES,
-    catalogue_features,
+    CatalogueRecommender,
     pruned_likeness,
     rows_scaled_to_max,
 )
@@ -160,7 +157,7 @@ class _State:
     trend: NDArray[np.float32]  # [I], 0..1
 
 
-class HybridRanker(Recommender[HybridRankerConfig]):
+class HybridRanker(CatalogueRecommender[HybridRankerConfig]):
     """Candidates from behaviour and content, ordered by a learned LambdaMART ranker.
 
     Stage one proposes, per query, the items of its own history (people buy again) and the
@@ -214,21 +211,6 @@ class HybridRanker(Recommender[HybridRankerConfig]):
     _trend: NDArray[np.float32]
     _booster: Any  # lightgbm.Booster, or None for the fixed blend
 
-    def __init__(
-        self,
-        config: HybridRankerConfig | None = None,
-        /,
-        *,
-        encoders: ItemEncoders | None = None,
-        cache_dir: str | Path | None = None,
-        progress: bool = True,
-        **overrides: Any,
-    ) -> None:
-        super().__init__(config, **overrides)
-        self.encoders = encoders
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self.progress = progress
-
     # ----------------------------------------------------------------------------------------
     # Fit
     # ----------------------------------------------------------------------------------------
@@ -265,13 +247,8 @@ class HybridRanker(Recommender[HybridRankerConfig]):
         config = self.config
         if not config.item_modalities:
             return {}
-        features = catalogue_features(
-            training,
-            config.item_modalities,
-            (config.text_encoder, config.image_encoder),
-            self.encoders,
-            cache_dir=self.cache_dir,
-            progress=self.progress,
+        features = self._catalogue_features(
+            training, config.item_modalities, config.text_encoder, config.image_encoder
         )
         unknown = np.zeros(training.n_items, dtype=np.bool_)
         likeness = {}
