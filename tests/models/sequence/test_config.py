@@ -15,6 +15,8 @@ from mercato.models import CaserConfig, SASRecConfig, get_model
         ({"loss": "bpr"}, "loss"),
         ({"negative_sampler": "zipf"}, "negative_sampler"),
         ({"logq_correction": 1.5}, "logq_correction"),
+        ({"score_temperature": 0.0}, "score_temperature"),
+        ({"score_temperature": -0.1}, "score_temperature"),
         ({"dropout": 1.0}, "dropout"),
         ({"lr": 0.0}, "lr"),
         ({"time_buckets": 1}, "time_buckets"),

@@ -47,8 +47,18 @@ def hit_rate_at_1(top_items: np.ndarray, targets: np.ndarray) -> float:
         {"loss": "sampled"},
         {"loss": "sampled", "negative_sampler": "popularity", "logq_correction": 1.0},
         {"loss": "sampled", "shared_negatives": False},
+        {"loss": "softmax", "score_temperature": 0.1},
+        {"loss": "sampled", "score_temperature": 0.1},
     ],
-    ids=["softmax", "softmax-bf16", "sampled", "sampled-popularity-logq", "sampled-per-position"],
+    ids=[
+        "softmax",
+        "softmax-bf16",
+        "sampled",
+        "sampled-popularity-logq",
+        "sampled-per-position",
+        "softmax-cosine",
+        "sampled-cosine",
+    ],
 )
 @pytest.mark.parametrize("name", sorted(ENCODER))
 def test_learns_a_planted_next_item_rule(name: str, loss: dict[str, Any]) -> None:

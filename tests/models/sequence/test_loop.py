@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -15,6 +16,7 @@ from mercato.models import SASRecConfig
 from mercato.models.sequence import _loop
 from mercato.models.sequence._data import Windows
 from mercato.models.sequence._modules import ItemTower, SequenceEncoder
+from mercato.models.sequence._sasrec import SASRecEncoder
 
 from ..data import make_dataset
 from .planted import cycles
@@ -231,3 +233,67 @@ def test_the_full_softmax_is_torchs_cross_entropy_with_its_gradients() -> None:
     for gradient, reference in zip(gradients, expected_gradients, strict=True):
         torch.testing.assert_close(gradient, reference)
     assert float(gradients[1][0].abs().max()) == 0.0  # the padding row gets no gradient
+
+
+@pytest.mark.parametrize("loss", ["softmax", "sampled"])
+def test_a_temperature_makes_every_logit_a_cosine_over_it(loss: str) -> None:
+    torch.manual_seed(0)
+    config = SASRecConfig(embedding_dim=32, loss=loss, n_negatives=299, score_temperature=0.1)
+    encoder = SASRecEncoder(ItemTower(300, 32), config)
+    with torch.no_grad():
+        encoder.tower.ids.weight.normal_(std=0.5)
+    raw = torch.randn(64, 32, requires_grad=True)
+    targets = torch.randint(300, (64,))
+
+    states = encoder.readout(raw, None)
+    assert torch.allclose(states.norm(dim=1), torch.full((64,), 10.0))
+    assert torch.allclose(encoder.item_vectors().norm(dim=1), torch.ones(300))
+
+    loss_of = _loop._loss(config, np.ones(300))
+    torch.manual_seed(1)
+    value = loss_of(states, targets, encoder)
+    logits = (
+        torch.nn.functional.cosine_similarity(
+            raw[:, None, :], encoder.tower.item_vectors()[None], dim=2
+        )
+        / 0.1
+    )  # [64, 300]
+    if loss == "sampled":  # the target in column 0, then the same draw of negatives
+        assert isinstance(loss_of, _loop._SampledSoftmax)
+        torch.manual_seed(1)
+        drawn = loss_of._draw(())  # [K]
+        negative = logits[:, drawn].masked_fill(drawn[None] == targets[:, None], -math.inf)
+        logits = torch.cat([logits.gather(1, targets[:, None]), negative], dim=1)
+        targets = torch.zeros_like(targets)
+    torch.testing.assert_close(value, torch.nn.functional.cross_entropy(logits, targets))
+
+
+def test_with_a_temperature_an_items_vector_length_does_not_change_its_scores() -> None:
+    torch.manual_seed(0)
+    states = torch.randn(16, 8)
+    for temperature, unchanged in ((0.1, True), (None, False)):
+        encoder = SASRecEncoder(
+            ItemTower(20, 8),
+            SASRecConfig(embedding_dim=8, max_len=4, score_temperature=temperature),
+        )
+        before = encoder.readout(states, None) @ encoder.item_vectors().T  # [16, 20]
+        with torch.no_grad():
+            encoder.tower.ids.weight[1:4] *= 5.0  # items 0, 1 and 2
+        after = encoder.readout(states, None) @ encoder.item_vectors().T
+        assert torch.allclose(before, after) == unchanged
+        assert torch.allclose(before[:, 3:], after[:, 3:])
+
+
+def test_a_fitted_model_with_a_temperature_ranks_by_cosine() -> None:
+    _, train, _, _ = cycles()
+    users = np.arange(train.n_users)
+    model = build("sasrec", max_epochs=2, score_temperature=0.2).fit(train)
+
+    encoder = model._encoder  # type: ignore[attr-defined]
+    windows = model._user_windows.rows(users)  # type: ignore[attr-defined]
+    with torch.inference_mode():
+        last = encoder(*_loop._inputs(encoder, windows))[:, -1]  # [U, D], before the readout
+        cosines = torch.nn.functional.cosine_similarity(
+            last[:, None, :], encoder.tower.item_vectors()[None], dim=2
+        )
+    np.testing.assert_allclose(model.score_users(users), cosines.numpy() / 0.2, atol=1e-4)

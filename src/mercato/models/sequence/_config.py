@@ -76,6 +76,12 @@ class SequenceConfig(ModelConfig):
         logq_correction: how much of ``log Q(item)`` is subtracted from each sampled logit
             (Yi et al., 2019), in ``[0, 1]``; 1 removes the sampler's bias fully. It has no
             effect with the uniform sampler, where ``Q`` is the same for every item.
+        score_temperature: ``None`` scores an item by the dot product of the user state and
+            its vector. A number ``t > 0`` scores it by their cosine divided by ``t`` (as NISER,
+            Gupta et al. 2019, and CORE, Hou et al. 2022, do for session recommendation), in
+            training and in ranking alike: no item ranks high for its vector's length alone,
+            which keeps a few popular items from crowding every list, and ``t`` sets how
+            sharp the softmax over those bounded scores is (0.05 to 0.2 is the usual range).
         max_epochs: upper bound on passes over the training examples (``>= 1``).
         batch_size: training examples per step (``>= 1``).
         lr: AdamW learning rate (``> 0``).
@@ -103,6 +109,7 @@ class SequenceConfig(ModelConfig):
     shared_negatives: bool = True
     negative_sampler: str = "uniform"
     logq_correction: float = 0.0
+    score_temperature: float | None = None
     max_epochs: int = 200
     batch_size: int = 128
     lr: float = 1e-3
@@ -123,6 +130,8 @@ class SequenceConfig(ModelConfig):
         check_bool(self, "shared_negatives")
         check_choice(self, "negative_sampler", SAMPLERS)
         check_float(self, "logq_correction", low=0.0, high=1.0)
+        if self.score_temperature is not None:
+            check_float(self, "score_temperature", low=0.0, low_inclusive=False)
         check_int(self, "max_epochs", low=1)
         check_int(self, "batch_size", low=1)
         check_float(self, "lr", low=0.0, low_inclusive=False)

@@ -33,7 +33,7 @@ from torch.nn import functional
 from mercato.models.sequence._checkpoint import checkpoint_key, load_checkpoint, save_checkpoint
 from mercato.models.sequence._config import SequenceConfig
 from mercato.models.sequence._data import Windows
-from mercato.models.sequence._modules import ItemTower, SequenceEncoder
+from mercato.models.sequence._modules import ScoredItems, SequenceEncoder
 
 __all__ = [
     "EpochReport",
@@ -57,7 +57,7 @@ NDCG_DEPTH = 10
 #: Batches whose rows are sorted by length together; see ``_batches``.
 BUCKET_BATCHES = 64
 
-Loss = Callable[[Tensor, Tensor, ItemTower], Tensor]
+Loss = Callable[[Tensor, Tensor, ScoredItems], Tensor]
 
 
 @dataclass(frozen=True)
@@ -344,11 +344,11 @@ def _epoch(
         rows = torch.from_numpy(batch)
         items, types, gaps, targets = _batch(encoder, tensors, rows)
         users = tensors.users[rows] if tensors.users is not None else None  # [B]
-        states = encoder.personalise(encoder(items, types, gaps), users)  # [B, L, D] or [B, D]
+        states = encoder.readout(encoder(items, types, gaps), users)  # [B, L, D] or [B, D]
         if encoder.every_position:
             real = targets >= 0  # [B, L]
             states, targets = states[real], targets[real]  # [N, D], [N]
-        loss = loss_of(states, targets, encoder.tower)
+        loss = loss_of(states, targets, encoder)
         optimiser.zero_grad(set_to_none=True)
         torch.autograd.backward(loss)
         optimiser.step()
@@ -464,15 +464,15 @@ def _loss(config: SequenceConfig, target_counts: NDArray[np.float64]) -> Loss:
     )
 
 
-def _full_softmax(states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
+def _full_softmax(states: Tensor, targets: Tensor, items: ScoredItems) -> Tensor:
     """Cross-entropy over every item: states ``[N, D]``, targets ``[N]``."""
-    return _catalogue_cross_entropy(states, tower.item_vectors(), targets, torch.float32)
+    return _catalogue_cross_entropy(states, items.item_vectors(), targets, torch.float32)
 
 
-def _full_softmax_bf16(states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
+def _full_softmax_bf16(states: Tensor, targets: Tensor, items: ScoredItems) -> Tensor:
     """:func:`_full_softmax` with the ``[N, D] x [D, I]`` product (and its gradients) in
     bfloat16; the softmax and the loss stay float32."""
-    return _catalogue_cross_entropy(states, tower.item_vectors(), targets, torch.bfloat16)
+    return _catalogue_cross_entropy(states, items.item_vectors(), targets, torch.bfloat16)
 
 
 def _catalogue_cross_entropy(
@@ -557,17 +557,17 @@ class _SampledSoftmax:
         self.log_q = log_q  # [I] the share of log Q to subtract; None: nothing
         self.shared = shared
 
-    def __call__(self, states: Tensor, targets: Tensor, tower: ItemTower) -> Tensor:
+    def __call__(self, states: Tensor, targets: Tensor, items: ScoredItems) -> Tensor:
         # Drawn before the towers run: a tower may draw random numbers too (id dropout), and
         # this order keeps a seed's negatives the same whatever the tower.
         drawn = self._draw(() if self.shared else (len(targets),))  # [K] or [N, K]
-        positive = (states * tower(targets + 1)).sum(dim=1, keepdim=True)  # [N, 1]
+        positive = (states * items.vectors_of(targets)).sum(dim=1, keepdim=True)  # [N, 1]
         if self.shared:
-            negative = states @ tower(drawn + 1).T  # [N, K]
+            negative = states @ items.vectors_of(drawn).T  # [N, K]
             negatives = drawn.expand(len(targets), -1)  # [N, K], one row repeated
         else:
             negatives = drawn
-            negative = torch.einsum("nd,nkd->nk", states, tower(negatives + 1))  # [N, K]
+            negative = torch.einsum("nd,nkd->nk", states, items.vectors_of(negatives))  # [N, K]
         negative = negative.masked_fill(negatives == targets[:, None], -math.inf)
         logits = torch.cat([positive, negative], dim=1)  # [N, 1 + K]
         if self.log_q is not None:

@@ -8,15 +8,16 @@ Item inputs are shifted by one (0 = padding), as in :mod:`mercato.models.sequenc
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional
 
 from mercato.models.sequence._config import SequenceConfig
 from mercato.models.sequence._data import N_TYPES
 
-__all__ = ["TOWER_KEY", "EventEmbedding", "ItemTower", "SequenceEncoder"]
+__all__ = ["TOWER_KEY", "EventEmbedding", "ItemTower", "ScoredItems", "SequenceEncoder"]
 
 #: Standard deviation of the embedding initialisation: small, so that early dot-product
 #: logits are near zero and the softmax starts close to uniform.
@@ -66,6 +67,21 @@ class ItemTower(nn.Module):
         """``[I, D]``: row ``i`` is the vector of item index ``i``."""
         return self.ids.weight[1:]
 
+    def vectors_of(self, items: Tensor) -> Tensor:
+        """Vectors ``[*, D]`` of item indices ``[*]`` (not shifted: ``0`` is the first item)."""
+        vectors: Tensor = self(items + 1)
+        return vectors
+
+
+class ScoredItems(Protocol):
+    """What a training loss scores states against: an encoder, or a bare tower in tests."""
+
+    def item_vectors(self) -> Tensor:
+        """``[I, D]``: every item's vector."""
+
+    def vectors_of(self, items: Tensor) -> Tensor:
+        """``[*, D]``: the vectors of item indices ``[*]``."""
+
 
 class EventEmbedding(nn.Module):
     """What an encoder reads at each position: item vector + behaviour type + time gap.
@@ -98,8 +114,13 @@ class SequenceEncoder(nn.Module, ABC):
 
     ``user_context``, when set, maps user indices ``[B]`` (-1: anonymous) to vectors
     ``[B, D]`` of what is known about each user besides their events (what they wrote and
-    searched for); :meth:`personalise` adds them to the states before scoring. Encoders
+    searched for); :meth:`readout` adds them to the states before scoring. Encoders
     without one (the default) read events only.
+
+    With ``score_temperature`` set, states and item vectors meet on the unit sphere:
+    :meth:`readout` returns unit states divided by the temperature, and :meth:`item_vectors`
+    and :meth:`vectors_of` unit vectors, so every dot product downstream (losses, validation,
+    ranking, a serving index) is a cosine over the temperature without knowing it.
     """
 
     every_position: ClassVar[bool]
@@ -109,6 +130,7 @@ class SequenceEncoder(nn.Module, ABC):
         super().__init__()
         self.events = EventEmbedding(tower, config.time_buckets, config.embedding_dim)
         self.user_context: nn.Module | None = None
+        self.temperature = config.score_temperature
 
     @property
     def tower(self) -> ItemTower:
@@ -119,12 +141,15 @@ class SequenceEncoder(nn.Module, ABC):
         """Whether states depend on who the user is (then training and scoring pass users)."""
         return self.user_context is not None
 
-    def personalise(self, states: Tensor, users: Tensor | None) -> Tensor:
-        """States ``[B, L, D]`` or ``[B, D]`` plus each row's user context; ``users [B]``."""
-        if self.user_context is None or users is None:
+    def readout(self, states: Tensor, users: Tensor | None) -> Tensor:
+        """States ``[B, L, D]`` or ``[B, D]`` as they are scored: plus each row's user context
+        (``users [B]``), then on the unit sphere over the temperature, when one is set."""
+        if self.user_context is not None and users is not None:
+            context: Tensor = self.user_context(users)  # [B, D]
+            states = states + (context.unsqueeze(1) if states.dim() == 3 else context)
+        if self.temperature is None:
             return states
-        context: Tensor = self.user_context(users)  # [B, D]
-        return states + (context.unsqueeze(1) if states.dim() == 3 else context)
+        return functional.normalize(states, dim=-1) / self.temperature
 
     @abstractmethod
     def forward(self, items: Tensor, types: Tensor, gaps: Tensor) -> Tensor:
@@ -136,8 +161,17 @@ class SequenceEncoder(nn.Module, ABC):
         """``[B, L]`` x 3 -> ``[B, D]``: the state after the most recent event, personalised
         for ``users [B]`` when given."""
         states: Tensor = self(items, types, gaps)
-        return self.personalise(states[:, -1] if self.every_position else states, users)
+        return self.readout(states[:, -1] if self.every_position else states, users)
 
     def item_vectors(self) -> Tensor:
-        """``[I, D]``: what states are scored against."""
-        return self.tower.item_vectors()
+        """``[I, D]``: what states are scored against (unit rows with a temperature)."""
+        return self._scored(self.tower.item_vectors())
+
+    def vectors_of(self, items: Tensor) -> Tensor:
+        """``[*, D]``: the scored vectors of item indices ``[*]`` (not shifted)."""
+        return self._scored(self.tower.vectors_of(items))
+
+    def _scored(self, vectors: Tensor) -> Tensor:
+        if self.temperature is None:
+            return vectors
+        return functional.normalize(vectors, dim=-1)
