@@ -116,8 +116,8 @@ class Settings:
 
     ``max_batches`` cuts each timed pass to its first batches (0: whole epochs); seconds per
     epoch are then the pass time per batch times the batches of a whole epoch. ``eval_every``
-    (RecBole only; 0: never) also writes the test lists after every that many epochs, so that a
-    long run shows its learning curve, and keeps them if the run is stopped early.
+    (RecBole and RecTools; 0: never) also writes the test lists after every that many epochs,
+    so that a long run shows its learning curve, and keeps them if the run is stopped early.
     """
 
     epochs: int = 2
@@ -424,6 +424,45 @@ def run_rectools(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
         return Dataset.construct(frame)
 
     train = dataset_of("train.csv")
+    history = dataset_of("history.csv")
+
+    def top_lists() -> tuple[list[str], list[list[str]]]:
+        reco = model.recommend(
+            users=history.user_id_map.external_ids, dataset=history, k=DEPTH, filter_viewed=True
+        )
+        lists = reco.sort_values(["user_id", "rank"]).groupby("user_id", sort=False)["item_id"]
+        by_user = lists.agg(list)
+        return [str(user) for user in by_user.index], [[str(i) for i in row] for row in by_user]
+
+    class Curve(pytorch_lightning.Callback):
+        """Test lists every ``eval_every`` epochs, kept in a file beside the run as it grows."""
+
+        def __init__(self) -> None:
+            self.lists_by_epoch: dict[str, list[list[str]]] = {}
+            self.users: list[str] = []
+
+        def on_train_epoch_end(self, trainer: Any, module: Any) -> None:
+            epoch = trainer.current_epoch + 1
+            if not settings.eval_every or epoch % settings.eval_every:
+                return
+            # recommend() refuses an unfitted model; mid-fit, the weights are the current ones.
+            fitted, model.is_fitted = model.is_fitted, True
+            self.users, self.lists_by_epoch[str(epoch)] = top_lists()
+            model.is_fitted = fitted
+            module.train()
+            timer = next(c for c in trainer.callbacks if isinstance(c, EpochTimer))
+            curve_file = folder / f"rectools-{loss}-curve.json"
+            curve_file.write_text(
+                json.dumps(
+                    {
+                        "pass_seconds": timer.seconds,
+                        "users": self.users,
+                        "lists_by_epoch": self.lists_by_epoch,
+                    }
+                )
+            )
+
+    curve = Curve()
     model = SASRecModel(
         n_blocks=settings.n_blocks,
         n_heads=settings.n_heads,
@@ -445,7 +484,7 @@ def run_rectools(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
         limit_train_batches=settings.max_batches or 1.0,
         accelerator="cpu",
         devices=1,
-        callbacks=[EpochTimer()],
+        callbacks=[EpochTimer(), curve],
         enable_progress_bar=False,
         enable_model_summary=False,
         logger=False,
@@ -454,20 +493,18 @@ def run_rectools(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
     model.fit(train)
     rss = peak_rss_mb()
     timer = next(c for c in model.fit_trainer.callbacks if isinstance(c, EpochTimer))
+    fitted_curve = next(c for c in model.fit_trainer.callbacks if isinstance(c, Curve))
 
-    history = dataset_of("history.csv")
-    users = history.user_id_map.external_ids
-    reco = model.recommend(users=users, dataset=history, k=DEPTH, filter_viewed=True)
-    reco = reco.sort_values(["user_id", "rank"])
-    lists = reco.groupby("user_id", sort=False)["item_id"].agg(list)
+    users, lists = top_lists()
     return {
         "version": version("rectools"),
         "loss_detail": loss_label(loss, settings, "per position"),
         "pass_seconds": timer.seconds,
         "batches_per_epoch": len(model.data_preparator.get_dataloader_train()),
         "peak_rss_mb": rss,
-        "users": [str(user) for user in lists.index],
-        "lists": [[str(item) for item in row] for row in lists],
+        "users": users,
+        "lists": lists,
+        "lists_by_epoch": fitted_curve.lists_by_epoch,
         "threads": torch.get_num_threads(),
     }
 
