@@ -259,16 +259,22 @@ def validation_ndcg(
 
 
 def encode_scores(
-    encoder: SequenceEncoder, windows: Windows, users: NDArray[np.int64] | None = None
+    encoder: SequenceEncoder,
+    windows: Windows,
+    users: NDArray[np.int64] | None = None,
+    items: NDArray[np.float32] | None = None,
 ) -> NDArray[np.float32]:
     """float32 ``[N, I]`` scores of every item after each window, in batches, no gradients.
 
     ``users [N]``: the user of each window (-1: anonymous), for encoders that read users.
+    ``items [I, D]``: the item vectors from :func:`encode_items`, for callers that score often
+    (making them can cost more than one request: content fusion, normalising); ``None`` makes
+    them here.
     """
     encoder.eval()
     scores = np.empty((len(windows), encoder.tower.n_items), dtype=np.float32)
     with torch.inference_mode():
-        vectors = encoder.item_vectors()  # [I, D]
+        vectors = encoder.item_vectors() if items is None else torch.from_numpy(items)  # [I, D]
         for rows in _scoring_chunks(encoder, windows):
             states = _last_states(encoder, windows.rows(rows), _users_of(users, rows))  # [B, D]
             scores[rows] = (states @ vectors.T).numpy()  # [B, I]

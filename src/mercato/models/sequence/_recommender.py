@@ -33,6 +33,7 @@ from mercato.models.sequence._data import (
 from mercato.models.sequence._loop import (
     EpochReport,
     best_epoch,
+    encode_items,
     encode_scores,
     seeded,
     train,
@@ -76,6 +77,7 @@ class SequenceRecommender(Recommender[ConfigT]):
     """
 
     _encoder: SequenceEncoder
+    _item_matrix: NDArray[np.float32]  # [I, D] the scored item vectors, made once per fit or load
     _user_windows: Windows  # [n_users, L]; all padding for users without events
     _behaviour: int  # behaviour input given to every event of a plain history
 
@@ -133,6 +135,7 @@ class SequenceRecommender(Recommender[ConfigT]):
             encoder = self._refit(sequences, training.n_items, best_epoch(reports))
 
         self._encoder = encoder.eval()
+        self._item_matrix = encode_items(encoder)
         self._user_windows = windows_of_users(
             dataset, config.weights, config.time_buckets, config.max_len
         )
@@ -197,13 +200,14 @@ class SequenceRecommender(Recommender[ConfigT]):
 
     def _score_users(self, users: NDArray[np.int64]) -> NDArray[np.float32]:
         readers = users if self._encoder.reads_users else None
-        return encode_scores(self._encoder, self._user_windows.rows(users), readers)
+        windows = self._user_windows.rows(users)
+        return encode_scores(self._encoder, windows, readers, self._item_matrix)
 
     def _score_ordered_histories(
         self, history_items: sp.csr_matrix, histories: list[NDArray[np.int64]]
     ) -> NDArray[np.float32]:
         windows = windows_of_histories(histories, self._behaviour, self.config.max_len)
-        return encode_scores(self._encoder, windows)
+        return encode_scores(self._encoder, windows, items=self._item_matrix)
 
     def _score_histories(self, history_items: sp.csr_matrix) -> NDArray[np.float32]:
         # A matrix carries no order: its items are read in index order, once each. The base
@@ -240,6 +244,7 @@ class SequenceRecommender(Recommender[ConfigT]):
             encoder = self._build_encoder(self._build_tower(int(state["n_items"])))
         encoder.load_state_dict(weights)
         self._encoder = encoder.eval()
+        self._item_matrix = encode_items(encoder)
         self._behaviour = int(state["behaviour"])
         self._user_windows = Windows(state["user_items"], state["user_types"], state["user_gaps"])
 

@@ -12,7 +12,6 @@ with nothing of the model in the loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,11 +20,10 @@ from torch import Tensor, nn
 from torch.nn import functional
 
 from mercato.models._inputs import checked_histories, checked_ids
-from mercato.models._training import TrainingData
 from mercato.models.sequence._config import TwoTowerConfig
 from mercato.models.sequence._content_model import ContentRecommender
 from mercato.models.sequence._data import N_TYPES, windows_of_histories
-from mercato.models.sequence._loop import encode_items, encode_states
+from mercato.models.sequence._loop import encode_states
 from mercato.models.sequence._modules import ItemTower, SequenceEncoder
 
 __all__ = ["TwoTower", "TwoTowerEncoder"]
@@ -98,8 +96,6 @@ class TwoTower(ContentRecommender[TwoTowerConfig]):
     name = "two-tower"
     config_class = TwoTowerConfig
 
-    _item_matrix: NDArray[np.float32]  # [I, D], computed once per fit or load
-
     def item_vectors(self) -> NDArray[np.float32]:
         """float32 ``[I, D]``: row ``i`` is the vector of item index ``i``."""
         self._require_fitted()
@@ -123,14 +119,6 @@ class TwoTower(ContentRecommender[TwoTowerConfig]):
 
     def _build_sequence_encoder(self, tower: ItemTower) -> SequenceEncoder:
         return TwoTowerEncoder(tower, self.config)
-
-    def _fit(self, training: TrainingData) -> None:
-        super()._fit(training)
-        self._item_matrix = encode_items(self._encoder)
-
-    def _restore(self, state: dict[str, NDArray[Any]]) -> None:
-        super()._restore(state)
-        self._item_matrix = encode_items(self._encoder)
 
     def _score_users(self, users: NDArray[np.int64]) -> NDArray[np.float32]:
         return self._user_states(users) @ self._item_matrix.T  # [U, I]
