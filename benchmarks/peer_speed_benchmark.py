@@ -348,13 +348,7 @@ def run_recbole(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
         if settings.eval_every and (epoch + 1) % settings.eval_every == 0:
             users, lists_by_epoch[str(epoch + 1)] = _recbole_top(model, dataset, test_data, folder)
             model.train()
-            # Kept beside the result as it grows: a run of many hours may be cut short.
-            curve = {
-                "pass_seconds": epoch_seconds,
-                "users": users,
-                "lists_by_epoch": lists_by_epoch,
-            }
-            (folder / f"recbole-{loss}-curve.json").write_text(json.dumps(curve))
+            write_curve(folder / f"recbole-{loss}-curve.json", epoch_seconds, users, lists_by_epoch)
     rss = peak_rss_mb()
 
     users, lists = _recbole_top(model, dataset, test_data, folder)
@@ -369,6 +363,18 @@ def run_recbole(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
         "lists_by_epoch": lists_by_epoch,
         "threads": torch.get_num_threads(),
     }
+
+
+def write_curve(
+    path: Path,
+    pass_seconds: list[float],
+    users: list[str],
+    lists_by_epoch: dict[str, list[list[str]]],
+) -> None:
+    """Keeps a peer's learning curve beside its run as it grows: a run of many hours may be
+    cut short, and its lists can still be scored."""
+    curve = {"pass_seconds": pass_seconds, "users": users, "lists_by_epoch": lists_by_epoch}
+    path.write_text(json.dumps(curve))
 
 
 def _recbole_top(
@@ -452,15 +458,7 @@ def run_rectools(settings: Settings, loss: str, folder: Path) -> dict[str, Any]:
             module.train()
             timer = next(c for c in trainer.callbacks if isinstance(c, EpochTimer))
             curve_file = folder / f"rectools-{loss}-curve.json"
-            curve_file.write_text(
-                json.dumps(
-                    {
-                        "pass_seconds": timer.seconds,
-                        "users": self.users,
-                        "lists_by_epoch": self.lists_by_epoch,
-                    }
-                )
-            )
+            write_curve(curve_file, timer.seconds, self.users, self.lists_by_epoch)
 
     curve = Curve()
     model = SASRecModel(

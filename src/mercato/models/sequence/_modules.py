@@ -158,8 +158,8 @@ class SequenceEncoder(nn.Module, ABC):
     def last_state(
         self, items: Tensor, types: Tensor, gaps: Tensor, users: Tensor | None = None
     ) -> Tensor:
-        """``[B, L]`` x 3 -> ``[B, D]``: the state after the most recent event, personalised
-        for ``users [B]`` when given."""
+        """``[B, L]`` x 3 -> ``[B, D]``: the state after the most recent event, as
+        :meth:`readout` scores it (for ``users [B]``, when given)."""
         states: Tensor = self(items, types, gaps)
         return self.readout(states[:, -1] if self.every_position else states, users)
 
