@@ -1,9 +1,9 @@
 """Latency of one shopper's top-10 over a P2-sized catalogue (43,097 items), on one core.
 
 The model's weights do not change the work done per request, so SASRec (with dot-product and
-with cosine scores) and ALS are fitted for one pass on a small synthetic shop with the P2
-catalogue size; then one session of 10 items is scored against every item and the top 10
-selected, ``--requests`` times, single-threaded.
+with cosine scores), GRU4Rec with cosine scores and ALS are fitted for one pass on a small
+synthetic shop with the P2 catalogue size; then one session of 10 items is scored against every
+item and the top 10 selected, ``--requests`` times, single-threaded.
 
 Usage::
 
@@ -83,6 +83,15 @@ def main() -> None:
                     max_epochs=1,
                     embedding_dim=64,
                     max_len=50,
+                    score_temperature=0.07,
+                ),
+                "gru4rec-cosine": median_ms(
+                    "gru4rec",
+                    dataset,
+                    args.requests,
+                    max_epochs=1,
+                    embedding_dim=64,
+                    max_len=20,
                     score_temperature=0.07,
                 ),
                 "als": median_ms("als", dataset, args.requests, factors=64, iterations=1),
