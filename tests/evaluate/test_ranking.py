@@ -36,6 +36,23 @@ def test_chunked_ranking_equals_one_global_sort(chunk_size: int, n_threads: int)
     np.testing.assert_array_equal(topk, _reference_topk(scores, 9))
 
 
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_rows_split_over_threads_equal_global_sort(
+    monkeypatch: pytest.MonkeyPatch, n_threads: int
+) -> None:
+    # Blocks of 3 rows, so a chunk's top-k selection is shared among the worker threads; a
+    # single block (one shopper's request) is selected in the calling thread instead.
+    import mercato.evaluate._ranking as ranking
+
+    monkeypatch.setattr(ranking, "_BLOCK_BYTES", 3 * 40 * 8)
+    rng = np.random.default_rng(2)
+    scores = rng.integers(0, 6, size=(31, 40)).astype(np.float32)
+
+    topk = rank_topk(_scorer(scores), np.arange(31), 9, chunk_size=16, n_threads=n_threads)
+
+    np.testing.assert_array_equal(topk, _reference_topk(scores, 9))
+
+
 def test_continuous_scores_equal_global_sort() -> None:
     rng = np.random.default_rng(1)
     scores = rng.standard_normal((50, 300)).astype(np.float32)
