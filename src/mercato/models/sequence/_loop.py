@@ -274,10 +274,12 @@ def encode_scores(
     encoder.eval()
     scores = np.empty((len(windows), encoder.tower.n_items), dtype=np.float32)
     with torch.inference_mode():
-        vectors = encoder.item_vectors() if items is None else torch.from_numpy(items)  # [I, D]
+        vectors = encode_items(encoder) if items is None else items  # [I, D]
         for rows in _scoring_chunks(encoder, windows):
             states = _last_states(encoder, windows.rows(rows), _users_of(users, rows))  # [B, D]
-            scores[rows] = (states @ vectors.T).numpy()  # [B, I]
+            # numpy's product, not torch's: for one shopper's row against a large catalogue
+            # it is about twice as fast on one core.
+            scores[rows] = states.numpy() @ vectors.T  # [B, I]
     return scores
 
 
