@@ -90,7 +90,7 @@ def main() -> None:
                     dataset,
                     args.requests,
                     max_epochs=1,
-                    embedding_dim=64,
+                    embedding_dim=128,
                     max_len=20,
                     score_temperature=0.07,
                 ),
