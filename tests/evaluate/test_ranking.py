@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from mercato.errors import ConfigError, DataError
+from mercato.evaluate import _ranking
 from mercato.evaluate._ranking import rank_topk, rank_topk_dot
 
 
@@ -42,9 +43,7 @@ def test_rows_split_over_threads_equal_global_sort(
 ) -> None:
     # Blocks of 3 rows, so a chunk's top-k selection is shared among the worker threads; a
     # single block (one shopper's request) is selected in the calling thread instead.
-    import mercato.evaluate._ranking as ranking
-
-    monkeypatch.setattr(ranking, "_BLOCK_BYTES", 3 * 40 * 8)
+    monkeypatch.setattr(_ranking, "_BLOCK_BYTES", 3 * 40 * 8)
     rng = np.random.default_rng(2)
     scores = rng.integers(0, 6, size=(31, 40)).astype(np.float32)
 

@@ -219,17 +219,19 @@ def _select_topk(
     rows_per_block = max(1, _BLOCK_BYTES // max(1, n_items * 8))
 
     starts = range(0, n_rows, rows_per_block)
-    if len(starts) > 1:
-        blocks = pool.map(
-            lambda start: _topk_block(scores[start : start + rows_per_block], k_kept), starts
-        )
-    else:
+    if len(starts) == 1:
         # One block, as for a single shopper's request: handing it to a worker would start a
         # thread per request, which costs about a millisecond on its own.
-        blocks = iter([_topk_block(scores, k_kept)] if n_rows else [])
+        blocks = [_topk_block(scores, k_kept)]
+    else:
+        blocks = list(
+            pool.map(
+                lambda start: _topk_block(scores[start : start + rows_per_block], k_kept), starts
+            )
+        )
 
     topk = np.full((n_rows, k), -1, dtype=np.int64)
-    topk[:, :k_kept] = np.concatenate(list(blocks)) if n_rows else np.zeros((0, k_kept), np.int64)
+    topk[:, :k_kept] = np.concatenate(blocks) if n_rows else np.zeros((0, k_kept), np.int64)
     return topk
 
 
