@@ -261,25 +261,23 @@ def validation_ndcg(
 def encode_scores(
     encoder: SequenceEncoder,
     windows: Windows,
+    items: NDArray[np.float32],
     users: NDArray[np.int64] | None = None,
-    items: NDArray[np.float32] | None = None,
 ) -> NDArray[np.float32]:
     """float32 ``[N, I]`` scores of every item after each window, in batches, no gradients.
 
+    ``items [I, D]``: the item vectors from :func:`encode_items`, made once by the caller:
+    making them can cost more than a request (content fusion, normalising).
     ``users [N]``: the user of each window (-1: anonymous), for encoders that read users.
-    ``items [I, D]``: the item vectors from :func:`encode_items`, for callers that score often
-    (making them can cost more than one request: content fusion, normalising); ``None`` makes
-    them here.
     """
     encoder.eval()
     scores = np.empty((len(windows), encoder.tower.n_items), dtype=np.float32)
     with torch.inference_mode():
-        vectors = encode_items(encoder) if items is None else items  # [I, D]
         for rows in _scoring_chunks(encoder, windows):
             states = _last_states(encoder, windows.rows(rows), _users_of(users, rows))  # [B, D]
             # numpy's product, not torch's: for one shopper's row against a large catalogue
             # it is about twice as fast on one core.
-            scores[rows] = states.numpy() @ vectors.T  # [B, I]
+            scores[rows] = states.numpy() @ items.T  # [B, I]
     return scores
 
 

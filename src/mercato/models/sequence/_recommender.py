@@ -201,13 +201,13 @@ class SequenceRecommender(Recommender[ConfigT]):
     def _score_users(self, users: NDArray[np.int64]) -> NDArray[np.float32]:
         readers = users if self._encoder.reads_users else None
         windows = self._user_windows.rows(users)
-        return encode_scores(self._encoder, windows, readers, self._item_matrix)
+        return encode_scores(self._encoder, windows, self._item_matrix, readers)
 
     def _score_ordered_histories(
         self, history_items: sp.csr_matrix, histories: list[NDArray[np.int64]]
     ) -> NDArray[np.float32]:
         windows = windows_of_histories(histories, self._behaviour, self.config.max_len)
-        return encode_scores(self._encoder, windows, items=self._item_matrix)
+        return encode_scores(self._encoder, windows, self._item_matrix)
 
     def _score_histories(self, history_items: sp.csr_matrix) -> NDArray[np.float32]:
         # A matrix carries no order: its items are read in index order, once each. The base
