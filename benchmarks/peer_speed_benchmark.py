@@ -47,6 +47,11 @@ Usage::
     nice -n 10 .venv/bin/python benchmarks/peer_speed_benchmark.py --epochs 1 --users 2000
     nice -n 10 .venv/bin/python benchmarks/peer_speed_benchmark.py   # all 22,363 users
     nice -n 10 .venv/bin/python benchmarks/peer_speed_benchmark.py --run rectools:sampled
+    .venv/bin/python benchmarks/peer_speed_benchmark.py \\
+        --score-curve benchmarks/out/peer-speed/rectools-softmax-curve.json --out CURVE.json
+
+With ``--eval-every N`` a peer's test lists are kept every N epochs in a learning-curve file
+beside the run; ``--score-curve`` scores such a file, also one of a run that was stopped early.
 
 The table goes to stdout and every figure to ``benchmarks/out/peer_speed.json``.
 """
@@ -609,6 +614,30 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def score_curve(path: Path, data_root: Path, n_users: int | None, out: Path) -> None:
+    """Scores every epoch's lists in a peer's learning-curve file, so that a run stopped before
+    its last epoch still gives its accuracy so far, and writes them to ``out``."""
+    curve = json.loads(path.read_text())
+    sequences = read_sequences(data_root / "amazon-seq-iclrec" / "Beauty.txt", n_users)
+    seconds = curve["pass_seconds"]
+    rows = []
+    for epoch, lists in sorted(curve["lists_by_epoch"].items(), key=lambda pair: int(pair[0])):
+        figures = score({"users": curve["users"], "lists": lists}, sequences)
+        rows.append({"epoch": int(epoch), "train_seconds": sum(seconds[: int(epoch)]), **figures})
+        print(f"epoch {epoch}: HR@10 {figures['HR@10']:.4f}, NDCG@10 {figures['NDCG@10']:.4f}")
+
+    report = {
+        "protocol": "beauty-loo",
+        "curve_file": str(path),
+        "pass_seconds": seconds,
+        "accuracy_by_epoch": rows,
+        "command": " ".join(sys.argv),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
 def setup_peers(venv: Path) -> None:
     """Builds the peers' virtual environment with the pinned versions."""
     subprocess.run(["python3.11", "-m", "venv", str(venv)], check=True)
@@ -627,6 +656,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=None, help="the first N users only")
     parser.add_argument("--run", action="append", choices=[f"{n}:{loss}" for n, loss in RUNS])
     parser.add_argument("--out", type=Path, default=OUT / "peer_speed.json")
+    parser.add_argument(
+        "--score-curve",
+        type=Path,
+        help="score the learning-curve file of a peer run (finished or stopped early) and stop",
+    )
     for field, value in asdict(defaults).items():
         parser.add_argument(f"--{field.replace('_', '-')}", type=type(value), default=value)
     # Used by the parent to start one contender in its own process.
@@ -645,6 +679,9 @@ def main() -> None:
         return
     if args.setup:
         setup_peers(args.peer_venv)
+        return
+    if args.score_curve:
+        score_curve(args.score_curve, args.data_root, args.users, args.out)
         return
 
     peer_python = args.peer_venv / "bin" / "python"
