@@ -73,12 +73,26 @@ def main() -> None:
     }
 
     print(f"A = {args.a}\nB = {args.b}")
+    figures = compare(per_model["a"], per_model["b"], args.n_resamples, args.seed)
+    if args.json is not None:
+        record = {"protocol": PROTOCOL, "a": str(args.a), "b": str(args.b), "tests": figures}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def compare(
+    per_user_a: dict[str, np.ndarray],
+    per_user_b: dict[str, np.ndarray],
+    n_resamples: int,
+    seed: int,
+) -> dict[str, dict[str, object]]:
+    """Prints the paired test of A - B for every metric, and returns its figures."""
     header = f"{'metric':<14} {'A':>8} {'B':>8} {'A - B':>8}  {'95% interval':<20} {'p':>7}"
     print(f"{header} {'Wilcoxon p':>10} {'users':>6}")
-    figures = {}
+    figures: dict[str, dict[str, object]] = {}
     for metric in METRICS:
-        a, b = per_model["a"][metric], per_model["b"][metric]
-        result = paired_test(a, b, n_resamples=args.n_resamples, seed=args.seed)
+        a, b = per_user_a[metric], per_user_b[metric]
+        result = paired_test(a, b, n_resamples=n_resamples, seed=seed)
         low, high = result.ci
         print(
             f"{metric:<14} {a.mean():8.4f} {b.mean():8.4f} {result.mean_difference:+8.4f}  "
@@ -95,11 +109,9 @@ def main() -> None:
             "n_users": result.n_users,
             "a_better_users": int(np.sum(a > b)),
             "b_better_users": int(np.sum(b > a)),
+            "users_hit": [int(np.sum(a > 0)), int(np.sum(b > 0))],
         }
-    if args.json is not None:
-        record = {"protocol": PROTOCOL, "a": str(args.a), "b": str(args.b), "tests": figures}
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(record, indent=2) + "\n")
+    return figures
 
 
 if __name__ == "__main__":
