@@ -76,8 +76,13 @@ def main() -> None:
     figures = compare(per_model["a"], per_model["b"], args.n_resamples, args.seed)
     if args.json is not None:
         record = {"protocol": PROTOCOL, "a": str(args.a), "b": str(args.b), "tests": figures}
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(record, indent=2) + "\n")
+        write_record(args.json, record)
+
+
+def write_record(path: Path, record: dict[str, object]) -> None:
+    """Writes one comparison's figures as indented JSON, making the folder if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
 
 
 def compare(

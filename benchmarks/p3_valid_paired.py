@@ -28,7 +28,7 @@ import numpy as np
 
 from mercato.evaluate import Task, data_root, evaluate_model, get_protocol
 from mercato.models import get_model
-from p3_paired import METRICS, PROTOCOL, compare
+from p3_paired import METRICS, PROTOCOL, compare, write_record
 
 
 def per_user_metrics(name: str, config: dict[str, Any], task: Task) -> dict[str, np.ndarray]:
@@ -65,8 +65,7 @@ def main() -> None:
             "b": {"model": args.model_b, "config": args.config_b},
             "tests": figures,
         }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(record, indent=2) + "\n")
+        write_record(args.json, record)
 
 
 if __name__ == "__main__":

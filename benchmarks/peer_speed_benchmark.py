@@ -614,6 +614,16 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def score_epochs(
+    users: list[str],
+    lists_by_epoch: dict[str, list[list[str]]],
+    sequences: list[tuple[str, list[str]]],
+) -> dict[str, dict[str, Any]]:
+    """:func:`score`'s figures for the lists kept after each epoch, in epoch order."""
+    by_epoch = sorted(lists_by_epoch.items(), key=lambda pair: int(pair[0]))
+    return {epoch: score({"users": users, "lists": lists}, sequences) for epoch, lists in by_epoch}
+
+
 def score_curve(path: Path, data_root: Path, n_users: int | None, out: Path) -> None:
     """Scores every epoch's lists in a peer's learning-curve file, so that a run stopped before
     its last epoch still gives its accuracy so far, and writes them to ``out``."""
@@ -621,8 +631,7 @@ def score_curve(path: Path, data_root: Path, n_users: int | None, out: Path) -> 
     sequences = read_sequences(data_root / "amazon-seq-iclrec" / "Beauty.txt", n_users)
     seconds = curve["pass_seconds"]
     rows = []
-    for epoch, lists in sorted(curve["lists_by_epoch"].items(), key=lambda pair: int(pair[0])):
-        figures = score({"users": curve["users"], "lists": lists}, sequences)
+    for epoch, figures in score_epochs(curve["users"], curve["lists_by_epoch"], sequences).items():
         rows.append({"epoch": int(epoch), "train_seconds": sum(seconds[: int(epoch)]), **figures})
         print(f"epoch {epoch}: HR@10 {figures['HR@10']:.4f}, NDCG@10 {figures['NDCG@10']:.4f}")
 
@@ -699,13 +708,10 @@ def main() -> None:
         if result is None:
             continue
         figures = score(result, sequences)
+        by_epoch = score_epochs(result["users"], result.pop("lists_by_epoch", {}), sequences)
         curve = {
-            epoch: {
-                key: value
-                for key, value in score({**result, "lists": lists}, sequences).items()
-                if key in {"HR@10", "NDCG@10"}
-            }
-            for epoch, lists in result.pop("lists_by_epoch", {}).items()
+            epoch: {key: figures[key] for key in ("HR@10", "NDCG@10")}
+            for epoch, figures in by_epoch.items()
         }
         if curve:
             figures["accuracy_by_epoch"] = curve
